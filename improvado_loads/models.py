@@ -1,0 +1,203 @@
+"""Typed bodies of the Improvado Loads API.
+
+Requests validate strictly, before any network call: unknown keys, bad enum
+values, malformed dates and half date ranges are refused. Responses parse
+forward-compatibly: an unknown ``status`` or ``run_policy`` value is kept as a
+plain string, and extra fields are kept on the model.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from improvado_loads import contract
+
+__all__ = [
+    "Column",
+    "DataTable",
+    "DataTableRef",
+    "DestinationConnection",
+    "Load",
+    "LoadCreate",
+    "LoadStatus",
+    "LoadUpdate",
+    "Page",
+    "RunPolicy",
+    "RunRequest",
+    "Token",
+]
+
+
+class RunPolicy(str, Enum):
+    """When a load runs (values assumed; see :mod:`improvado_loads.contract`)."""
+
+    MANUAL = "manual"
+    AFTER_EXTRACTION = "after_extraction"
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class LoadStatus(str, Enum):
+    """State of a load's last run (values assumed)."""
+
+    NEW = "new"
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    PAUSED = "paused"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+assert tuple(p.value for p in RunPolicy) == contract.RUN_POLICIES
+assert tuple(s.value for s in LoadStatus) == contract.LOAD_STATUSES
+
+# Responses keep values the enums lack rather than failing.
+_OpenRunPolicy = Annotated[RunPolicy | str, Field(union_mode="left_to_right")]
+_OpenStatus = Annotated[LoadStatus | str, Field(union_mode="left_to_right")]
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _strict_date(value: Any) -> Any:
+    """Accept a ``date`` or a ``YYYY-MM-DD`` string, nothing looser."""
+    if isinstance(value, datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a datetime")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_RE.match(value):
+        return value
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+
+
+StrictDate = Annotated[date, BeforeValidator(_strict_date)]
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DataTableRef(_Response):
+    """The data table nested in a load (fields assumed)."""
+
+    id: int
+    title: str | None = None
+    data_class: str | None = None
+    by_accounts: bool | None = None
+
+
+class Load(_Response):
+    """A load order: one data table into one destination table, on a run policy."""
+
+    id: int
+    data_table: DataTableRef
+    destination_connection_id: int | None = None
+    destination_table: str
+    run_policy: _OpenRunPolicy
+    status: _OpenStatus = LoadStatus.NEW
+    last_update: datetime | None = None
+    error_text: str | None = None
+    uploaded_rows_count: int | None = None
+    load_historical_data: bool | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether no run is queued or running."""
+        return str(self.status) in contract.FINAL_STATUSES or str(self.status) not in contract.LOAD_STATUSES
+
+
+class Column(_Response):
+    """A column of a data table."""
+
+    name: str
+    type: str
+
+
+class DataTable(_Response):
+    """An Improvado data table, the source of loads."""
+
+    id: int
+    title: str
+    data_class: str | None = None
+    by_accounts: bool = False
+    columns: list[Column] = Field(default_factory=list)
+    date_column: str | None = None
+
+
+class DestinationConnection(_Response):
+    """A connection to a destination database (warehouse)."""
+
+    id: int
+    title: str
+    destination_type: str
+    status: str
+
+
+T = TypeVar("T")
+
+
+class Page(_Response, Generic[T]):
+    """One page of a list response."""
+
+    count: int
+    next: str | None = None
+    previous: str | None = None
+    results: list[T]
+
+
+class Token(_Response):
+    """A workspace-scoped access token."""
+
+    token: str = Field(repr=False)
+    expires_at: datetime | None = None
+
+
+class LoadCreate(_Request):
+    """Body of ``POST /loads``."""
+
+    data_table_id: int = Field(gt=0)
+    destination_connection_id: int = Field(gt=0)
+    destination_table: str = Field(min_length=1, pattern=contract.DESTINATION_TABLE_PATTERN)
+    run_policy: RunPolicy = RunPolicy.MANUAL
+    load_historical_data: bool = False
+
+
+class LoadUpdate(_Request):
+    """Body of ``PUT /loads/{id}``: only the run policy may change."""
+
+    run_policy: RunPolicy
+
+
+class RunRequest(_Request):
+    """Body of ``PUT /loads/{id}/run``: a date range, both ends or neither."""
+
+    date_from: StrictDate | None = None
+    date_to: StrictDate | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> RunRequest:
+        if (self.date_from is None) != (self.date_to is None):
+            missing = "date_to" if self.date_to is None else "date_from"
+            raise ValueError(f"{missing} is missing: date_from and date_to go together")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}")
+        return self
+
+    def body(self) -> dict[str, str]:
+        """The JSON body, dates as ``YYYY-MM-DD``; empty when no range."""
+        return self.model_dump(mode="json", exclude_none=True)
