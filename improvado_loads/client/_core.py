@@ -1,0 +1,137 @@
+"""The HTTP core shared by every API resource: one pool, timeouts, retries, errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+
+from improvado_loads import contract
+from improvado_loads.client.auth import WorkspaceAuth
+from improvado_loads.client.retry import RETRY_STATUSES, RetryableResponse, RetryPolicy
+from improvado_loads.errors import (
+    APIConnectionError,
+    AuthenticationError,
+    ConflictError,
+    ImprovadoError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+
+logger = logging.getLogger("improvado_loads")
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class HTTPCore:
+    """Sends requests to the API and turns every failure into a typed error."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: WorkspaceAuth,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "improvado-loads"},
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send one request (with retries) and return its decoded JSON body, or None."""
+        path = httpx.URL(url).path if url.startswith("http") else url
+        try:
+            for attempt in self.retry.retrying(idempotent=idempotent):
+                with attempt:
+                    response = self._http.request(method, url, json=json, params=params)
+                    if response.status_code in RETRY_STATUSES:
+                        raise RetryableResponse(response)
+        except RetryableResponse as exc:
+            response = exc.response
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"{method} {path}: no complete answer from {self.base_url} ({type(exc).__name__}: {exc})",
+                method=method,
+                path=path,
+            ) from exc
+        if response.is_success:
+            return response.json() if response.content else None
+        raise error_for(method, path, response)
+
+
+def _body(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:500]
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in contract.ERROR_DETAIL_KEYS:
+            if body.get(key):
+                return str(body[key])
+        return ""
+    return str(body or "").strip()
+
+
+def _field_errors(body: Any) -> dict[str, list[str]]:
+    raw = body.get(contract.ERROR_FIELDS_KEY) if isinstance(body, dict) else None
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in raw.items()}
+
+
+def error_for(method: str, path: str, response: httpx.Response) -> ImprovadoError:
+    """The typed error for a failed answer; its message says what was asked and answered."""
+    status = response.status_code
+    body = _body(response)
+    detail = _detail(body)
+    fields = _field_errors(body)
+    message = f"{method} {path} failed with {status} {response.reason_phrase}"
+    if detail:
+        message += f": {detail}"
+    if fields:
+        message += " (" + "; ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()) + ")"
+    common: dict[str, Any] = {"method": method, "path": path, "status_code": status, "body": body}
+    if status == 400 or status == 422:
+        return InvalidRequestError(message, errors=fields, **common)
+    if status == 401:
+        return AuthenticationError(message + " — check the token or credentials", **common)
+    if status == 403:
+        return PermissionDeniedError(message, **common)
+    if status == 404:
+        return NotFoundError(message, **common)
+    if status == 409:
+        existing = body.get(contract.CONFLICT_LOAD_ID_KEY) if isinstance(body, dict) else None
+        return ConflictError(message, existing_load_id=int(existing) if existing else None, **common)
+    if status == 429:
+        retry_after = RetryableResponse(response).retry_after
+        return RateLimitedError(message, retry_after=retry_after, **common)
+    if status >= 500:
+        return ServerError(message, **common)
+    return ImprovadoError(message, **common)

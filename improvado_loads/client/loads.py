@@ -1,0 +1,157 @@
+"""``client.loads``: list, create, get, update, run, wait, pause, unpause, delete."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from improvado_loads import contract
+from improvado_loads.client._core import HTTPCore
+from improvado_loads.client.pagination import PageIterator
+from improvado_loads.client.validation import validated
+from improvado_loads.errors import APIConnectionError, ConflictError, ServerError, WaitTimeoutError
+from improvado_loads.models import Load, LoadCreate, LoadUpdate, RunPolicy, RunRequest
+
+
+class Loads:
+    """Load orders of the client's workspace."""
+
+    def __init__(self, core: HTTPCore) -> None:
+        self._core = core
+
+    def list(
+        self,
+        *,
+        data_table_id: int | None = None,
+        destination_connection_id: int | None = None,
+        destination_name: str | None = None,
+        page_size: int = contract.DEFAULT_PAGE_SIZE,
+    ) -> PageIterator[Load]:
+        """Every load matching the filters, fetched page by page as iteration goes."""
+        params = {
+            "data_table_id": data_table_id,
+            "destination_connection_id": destination_connection_id,
+            "destination_name": destination_name,
+        }
+        return PageIterator(self._core, contract.LOADS_PATH, Load, params, page_size)
+
+    def get(self, load_id: int) -> Load:
+        """One load; :class:`NotFoundError` when it is not in this workspace."""
+        return Load.model_validate(self._core.request("GET", contract.load_path(load_id)))
+
+    def find(self, *, data_table_id: int, destination_connection_id: int, destination_table: str) -> Load | None:
+        """The load of this data table into this destination table, if one exists."""
+        for load in self.list(data_table_id=data_table_id, destination_connection_id=destination_connection_id):
+            if load.destination_table == destination_table:
+                return load
+        return None
+
+    def create(
+        self,
+        *,
+        data_table_id: int,
+        destination_connection_id: int,
+        destination_table: str,
+        run_policy: RunPolicy | str = RunPolicy.MANUAL,
+        load_historical_data: bool = False,
+    ) -> Load:
+        """Create a load.
+
+        A create whose answer was lost is never blindly sent again: the load is
+        looked up by (data table, connection, table) first and returned if there.
+        A 409 raises :class:`ConflictError` naming the existing load.
+        """
+        body = validated(
+            LoadCreate,
+            data_table_id=data_table_id,
+            destination_connection_id=destination_connection_id,
+            destination_table=destination_table,
+            run_policy=run_policy,
+            load_historical_data=load_historical_data,
+        )
+        payload = body.model_dump(mode="json")
+        last_error: Exception | None = None
+        for attempt in range(self._core.retry.max_retries + 1):
+            if attempt:
+                time.sleep(min(self._core.retry.backoff_base * 2**attempt, self._core.retry.backoff_max))
+            try:
+                return Load.model_validate(
+                    self._core.request("POST", contract.LOADS_PATH, json=payload, idempotent=False)
+                )
+            except (APIConnectionError, ServerError) as exc:
+                last_error = exc
+                found = self.find(
+                    data_table_id=body.data_table_id,
+                    destination_connection_id=body.destination_connection_id,
+                    destination_table=body.destination_table,
+                )
+                if found is not None:
+                    return found
+            except ConflictError as exc:
+                if exc.existing_load_id is None:
+                    found = self.find(
+                        data_table_id=body.data_table_id,
+                        destination_connection_id=body.destination_connection_id,
+                        destination_table=body.destination_table,
+                    )
+                    exc.existing_load_id = found.id if found else None
+                raise
+        assert last_error is not None
+        raise last_error
+
+    def update(self, load_id: int, *, run_policy: RunPolicy | str) -> Load:
+        """Change a load's run policy (the only field the API lets change)."""
+        body = validated(LoadUpdate, run_policy=run_policy)
+        data = self._core.request("PUT", contract.load_path(load_id), json=body.model_dump(mode="json"))
+        return Load.model_validate(data)
+
+    def run(self, load_id: int, *, date_from: date | str | None = None, date_to: date | str | None = None) -> Load:
+        """Start a run now, for a date range (both ends) or the load's default range."""
+        body = validated(RunRequest, date_from=date_from, date_to=date_to)
+        data = self._core.request("PUT", contract.load_action_path(load_id, "run"), json=body.body())
+        return Load.model_validate(data)
+
+    def pause(self, load_id: int) -> Load:
+        """Pause a load: no schedule or extraction runs it until unpaused."""
+        return Load.model_validate(self._core.request("PUT", contract.load_action_path(load_id, "pause")))
+
+    def unpause(self, load_id: int) -> Load:
+        """Resume a paused load."""
+        return Load.model_validate(self._core.request("PUT", contract.load_action_path(load_id, "unpause")))
+
+    def delete(self, load_id: int) -> None:
+        """Delete a load."""
+        self._core.request("DELETE", contract.load_path(load_id))
+
+    def wait(
+        self,
+        load_id: int,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 1.0,
+        on_poll: Callable[[Load], Any] | None = None,
+    ) -> Load:
+        """Poll until no run is queued or running; return the final load.
+
+        A failed run is returned, not raised: read ``status`` and ``error_text``.
+        ``on_poll`` sees each polled state (for progress display).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            load = self.get(load_id)
+            if on_poll is not None:
+                on_poll(load)
+            if load.is_finished:
+                return load
+            if time.monotonic() >= deadline:
+                raise WaitTimeoutError(
+                    f"load {load_id} still {load.status} after {timeout:g}s",
+                    method="GET",
+                    path=contract.load_path(load_id),
+                )
+            time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+
+
+__all__ = ["Loads"]

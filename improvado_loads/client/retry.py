@@ -1,0 +1,75 @@
+"""When and how long to retry: exponential backoff with jitter, via tenacity."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+logger = logging.getLogger("improvado_loads")
+
+#: Statuses worth another try: rate limited, and the transient 5xx.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Transport failures after which the request certainly never reached the service.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class RetryableResponse(Exception):
+    """Raised inside the retry loop for an answer that deserves another try."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"{response.status_code}")
+        self.response = response
+
+    @property
+    def retry_after(self) -> float | None:
+        """The service's ``Retry-After`` hint, in seconds."""
+        value = self.response.headers.get("Retry-After")
+        try:
+            return max(0.0, float(value)) if value is not None else None
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many times and how patiently to retry."""
+
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_max: float = 8.0
+    retry_after_max: float = 60.0
+
+    def retrying(self, *, idempotent: bool) -> Retrying:
+        """A tenacity loop; a non-idempotent call retries only what was never processed."""
+
+        def should_retry(exc: BaseException) -> bool:
+            if isinstance(exc, RetryableResponse):
+                return idempotent or exc.response.status_code == 429
+            if isinstance(exc, httpx.TransportError):
+                return idempotent or isinstance(exc, NOT_SENT_ERRORS)
+            return False
+
+        jitter = wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RetryableResponse) and exc.retry_after is not None:
+                return min(exc.retry_after, self.retry_after_max)
+            return float(jitter(state))
+
+        def log(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            what = f"HTTP {exc.response.status_code}" if isinstance(exc, RetryableResponse) else type(exc).__name__
+            sleep = state.next_action.sleep if state.next_action else 0.0
+            logger.warning("retrying after %s (attempt %d, in %.2fs)", what, state.attempt_number, sleep)
+
+        return Retrying(
+            retry=retry_if_exception(should_retry),
+            wait=wait,
+            stop=stop_after_attempt(self.max_retries + 1),
+            before_sleep=log,
+            reraise=True,
+        )
