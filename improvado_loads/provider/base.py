@@ -1,0 +1,43 @@
+"""What every provider of this package shares: credentials read late, never pickled."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pulumi.dynamic import ConfigureRequest, ResourceProvider
+
+from improvado_loads.client import ImprovadoClient
+from improvado_loads.provider.settings import ConfigLookup, client_from_config
+
+
+class ClientProvider(ResourceProvider):
+    """A dynamic provider that talks to Improvado through :class:`ImprovadoClient`.
+
+    The instance is pickled by reference into the stack state, so it holds
+    nothing when pickled (``__getstate__`` drops everything). The client is made
+    on first use, in the provider process, from the config that
+    :meth:`configure` received (or the environment).
+    """
+
+    serialize_as_secret_always = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def configure(self, req: ConfigureRequest) -> None:
+        self._lookup: ConfigLookup = req.config.get
+
+    @property
+    def client(self) -> ImprovadoClient:
+        """The client, built once per provider process."""
+        lock = self.__dict__.setdefault("_lock", threading.Lock())
+        with lock:
+            if "_client" not in self.__dict__:
+                lookup: ConfigLookup = self.__dict__.get("_lookup", lambda _key: None)
+                self._client = client_from_config(lookup)
+            client: ImprovadoClient = self._client
+            return client

@@ -1,0 +1,185 @@
+"""The ``Load`` provider: one load order's lifecycle mapped onto the Loads API.
+
+=========  ==============================================================
+check      validates with the client's models; no API call
+diff       local, no API call: run policy → update, identity → replace
+create     one POST (or, with ``adopt_load_id``, a GET and maybe a PUT)
+read       one GET; a load that is gone leaves the stack on refresh
+update     one PUT of the run policy (none when only deletion_policy changed)
+delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
+=========  ==============================================================
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pydantic
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
+
+from improvado_loads import contract
+from improvado_loads.client.validation import field_errors
+from improvado_loads.errors import ConflictError, NotFoundError
+from improvado_loads.models import Load, LoadCreate
+from improvado_loads.provider.base import ClientProvider
+from improvado_loads.provider.props import (
+    CREATE_ONLY_KEYS,
+    INTEGER_KEYS,
+    LOAD_INPUT_KEYS,
+    LOCAL_KEYS,
+    REPLACE_KEYS,
+    UPDATE_KEYS,
+    as_int,
+    is_unknown,
+    load_outputs,
+    plain,
+)
+
+PROVIDER_KEY = "__provider"
+#: What must match for ``adopt_load_id`` to take a load over: everything but the run policy.
+IDENTITY_FIELDS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
+CREATE_FIELDS = (*IDENTITY_FIELDS, "run_policy")
+IMPORT_HINT = (
+    "Pulumi's own import (the `import` option, `pulumi import`) cannot serve dynamic resources "
+    "(pulumi/pulumi#16175), so adoption is an input of Load."
+)
+
+
+class LoadProviderError(Exception):
+    """A Load lifecycle step failed; the message's first line says why."""
+
+
+def _check_create_fields(inputs: dict[str, Any]) -> list[CheckFailure]:
+    known = {k: inputs[k] for k in CREATE_FIELDS if inputs.get(k) is not None and not is_unknown(inputs[k])}
+    unknown = {k for k in CREATE_FIELDS if is_unknown(inputs.get(k))}
+    try:
+        LoadCreate.model_validate(known)
+    except pydantic.ValidationError as exc:
+        return [
+            CheckFailure(field, "; ".join(messages))
+            for field, messages in field_errors(exc, LoadCreate).items()
+            if field not in unknown
+        ]
+    return []
+
+
+def check_load_inputs(news: dict[str, Any]) -> CheckResult:
+    """Validate a Load's inputs; each bad property becomes one named failure."""
+    inputs = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+    failures = [
+        CheckFailure(key, f"unknown property {key!r}; a Load takes {', '.join(LOAD_INPUT_KEYS)}")
+        for key in sorted(set(inputs) - set(LOAD_INPUT_KEYS))
+    ]
+    inputs = {k: as_int(v) if k in INTEGER_KEYS else v for k, v in inputs.items() if k in LOAD_INPUT_KEYS}
+    inputs.setdefault("load_historical_data", False)
+    inputs.setdefault("deletion_policy", contract.DEFAULT_DELETION_POLICY)
+    inputs.setdefault("adopt_load_id", None)
+    if inputs.get("run_policy") is None:
+        policies = ", ".join(contract.RUN_POLICIES)
+        failures.append(CheckFailure("run_policy", f"run_policy is required: one of {policies}"))
+    failures += _check_create_fields(inputs)
+    policy = inputs["deletion_policy"]
+    if not is_unknown(policy) and policy not in contract.DELETION_POLICIES:
+        failures.append(
+            CheckFailure("deletion_policy", f"{policy!r} is not one of {', '.join(contract.DELETION_POLICIES)}")
+        )
+    adopt = inputs["adopt_load_id"]
+    if adopt is not None and not is_unknown(adopt) and not (isinstance(adopt, int) and adopt > 0):
+        failures.append(CheckFailure("adopt_load_id", f"must be the id of an existing load, got {adopt!r}"))
+    return CheckResult(inputs, failures)
+
+
+def _differs(old: Any, new: Any) -> bool:
+    return is_unknown(new) or as_int(old) != as_int(new)
+
+
+class LoadProvider(ClientProvider):
+    """Dynamic provider behind :class:`improvado_loads.Load`."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return check_load_inputs(news)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [k for k in REPLACE_KEYS if _differs(olds.get(k), news.get(k))]
+        updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(olds.get(k), news.get(k))]
+        # A replacement with the same (table, connection, destination) must delete first:
+        # the API refuses a second identical load.
+        same_identity = replaces and not set(replaces) & set(REPLACE_KEYS[:3])
+        return DiffResult(
+            changes=bool(replaces or updates),
+            replaces=replaces,
+            delete_before_replace=bool(same_identity),
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        args = plain(props, LOAD_INPUT_KEYS)
+        load = self._adopt(args) if args["adopt_load_id"] else self._create(args)
+        return CreateResult(str(load.id), self._outputs(args, load))
+
+    def _create(self, args: dict[str, Any]) -> Load:
+        try:
+            return self.client.loads.create(**{k: args[k] for k in CREATE_FIELDS})
+        except ConflictError as exc:
+            existing = exc.existing_load_id
+            raise LoadProviderError(
+                f"a load of data table {args['data_table_id']} into connection "
+                f"{args['destination_connection_id']} table {args['destination_table']!r} already exists"
+                f"{f' (load {existing})' if existing else ''}. To manage it here, set adopt_load_id="
+                f"{existing or '<its id>'} on this Load. {IMPORT_HINT}"
+            ) from None
+
+    def _adopt(self, args: dict[str, Any]) -> Load:
+        load_id = args["adopt_load_id"]
+        try:
+            load = self.client.loads.get(load_id)
+        except NotFoundError:
+            raise LoadProviderError(f"cannot adopt load {load_id}: no such load in this workspace") from None
+        live = load_outputs(load)
+        for field in IDENTITY_FIELDS:
+            if live[field] != args[field]:
+                raise LoadProviderError(
+                    f"cannot adopt load {load_id}: its {field} is {live[field]!r} but this Load says "
+                    f"{args[field]!r}. Make the program match the load, or drop adopt_load_id to create a new one."
+                )
+        if str(load.run_policy) != args["run_policy"]:
+            load = self.client.loads.update(load_id, run_policy=args["run_policy"])
+        return load
+
+    @staticmethod
+    def _outputs(args: dict[str, Any], load: Load) -> dict[str, Any]:
+        return {**args, **load_outputs(load)}
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            load = self.client.loads.get(int(id_))
+        except NotFoundError:
+            return ReadResult("", {})
+        local = plain(props, LOCAL_KEYS + CREATE_ONLY_KEYS)
+        local["deletion_policy"] = local["deletion_policy"] or contract.DEFAULT_DELETION_POLICY
+        outs = self._outputs(local, load)
+        return ReadResult(id_, outs, {k: outs[k] for k in LOAD_INPUT_KEYS})
+
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        args = plain(news, LOAD_INPUT_KEYS)
+        if olds.get("run_policy") != args["run_policy"]:
+            outs = self._outputs(args, self.client.loads.update(int(id_), run_policy=args["run_policy"]))
+        else:
+            outs = {**{k: v for k, v in olds.items() if k != PROVIDER_KEY}, **args}
+        return UpdateResult(outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        policy = props.get("deletion_policy") or contract.DEFAULT_DELETION_POLICY
+        load_id = int(id_)
+        try:
+            if policy == "delete":
+                self.client.loads.delete(load_id)
+                done = f"deleted load {load_id}"
+            elif policy == "pause":
+                self.client.loads.pause(load_id)
+                done = f"paused load {load_id} and left it in Improvado (deletion_policy=pause)"
+            else:
+                done = f"left load {load_id} running in Improvado (deletion_policy=retain)"
+        except NotFoundError:
+            done = f"load {load_id} was already gone"
+        print(f"improvado: {done}", file=sys.stderr)

@@ -1,0 +1,54 @@
+"""Property plumbing between Pulumi's wire values and the API's models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from improvado_loads.models import Load
+
+#: Inputs whose change needs a new load: the API updates only the run policy.
+REPLACE_KEYS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
+#: Inputs updated in place with one PUT.
+UPDATE_KEYS = ("run_policy",)
+#: Inputs that only steer the provider: no call to the API when they change.
+LOCAL_KEYS = ("deletion_policy",)
+#: Inputs read on create only; changing or removing them later changes nothing.
+CREATE_ONLY_KEYS = ("adopt_load_id",)
+LOAD_INPUT_KEYS = REPLACE_KEYS + UPDATE_KEYS + LOCAL_KEYS + CREATE_ONLY_KEYS
+INTEGER_KEYS = ("data_table_id", "destination_connection_id", "adopt_load_id", "load_id", "timeout_seconds")
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value is not known yet (a preview of a value computed elsewhere)."""
+    return bool(pulumi.contains_unknowns(value))
+
+
+def as_int(value: Any) -> Any:
+    """Pulumi sends numbers as floats; whole ones become ints, anything else is kept."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def plain(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The given keys of ``props``, numbers made whole where they are ids."""
+    return {k: as_int(props.get(k)) if k in INTEGER_KEYS else props.get(k) for k in keys}
+
+
+def load_outputs(load: Load) -> dict[str, Any]:
+    """The live fields of a load, as resource outputs."""
+    return {
+        "load_id": load.id,
+        "data_table_id": load.data_table.id,
+        "data_table": load.data_table.model_dump(mode="json"),
+        "destination_connection_id": load.destination_connection_id,
+        "destination_table": load.destination_table,
+        "run_policy": str(load.run_policy),
+        "load_historical_data": bool(load.load_historical_data),
+        "status": str(load.status),
+        "last_update": load.last_update.isoformat() if load.last_update else None,
+        "error_text": load.error_text,
+        "uploaded_rows_count": load.uploaded_rows_count,
+    }

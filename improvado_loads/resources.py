@@ -1,0 +1,234 @@
+"""Pulumi resources and look-ups for Improvado loads.
+
+.. code-block:: python
+
+    from improvado_loads import Load, LoadArgs, LoadRun
+
+    ads = Load("google-ads", LoadArgs(
+        data_table_id=1, destination_connection_id=2,
+        destination_table="google_ads_daily", run_policy="daily"))
+    LoadRun("backfill", load_id=ads.load_id, date_from="2026-10-01",
+            date_to="2026-10-31", triggers=["october-v1"])
+
+Credentials come from stack config (``improvado:apiUrl``, ``improvado:token``
+as a secret, or ``improvado:username``/``improvado:password``/
+``improvado:workspaceId``) or the ``IMPROVADO_*`` environment variables. They
+are read where they are used and never enter the stack state.
+
+**Adopting existing loads.** Pulumi's ``import`` resource option and
+``pulumi import`` cannot serve dynamic resources (pulumi/pulumi#16175), so a
+:class:`Load` takes ``adopt_load_id``: on create it reads that load, checks that
+it is the same load (data table, connection, destination table, historical
+flag), sets the run policy if it differs, and takes it over without creating
+anything. Removing ``adopt_load_id`` afterwards changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi.dynamic
+import pulumi.runtime
+
+from improvado_loads import contract
+from improvado_loads.client import ImprovadoClient
+from improvado_loads.models import Load as LoadModel
+from improvado_loads.models import RunPolicy
+from improvado_loads.provider import LoadProvider, LoadRunProvider
+from improvado_loads.provider.props import load_outputs
+from improvado_loads.provider.run import DEFAULT_TIMEOUT_SECONDS
+from improvado_loads.provider.settings import client_from_config
+
+__all__ = ["Load", "LoadArgs", "LoadInfo", "LoadRun", "LoadRunArgs", "get_load", "get_loads"]
+
+
+@dataclass
+class LoadArgs:
+    """Inputs of a :class:`Load`.
+
+    :param data_table_id: the Improvado data table to push.
+    :param destination_connection_id: the destination connection (warehouse) to push into.
+    :param destination_table: the table there (``table`` or ``schema.table``).
+    :param run_policy: ``manual``, ``after_extraction``, ``hourly``, ``daily`` or ``weekly``.
+        The only input that changes in place; every other identity input replaces the load.
+    :param load_historical_data: on its first run, load the data table's whole history.
+    :param deletion_policy: what removing the resource does: ``delete`` (default), ``pause``
+        (keep it in Improvado, paused) or ``retain`` (leave it running). Changes nothing remote.
+    :param adopt_load_id: take over this existing load instead of creating one (see module docs).
+    """
+
+    data_table_id: pulumi.Input[int]
+    destination_connection_id: pulumi.Input[int]
+    destination_table: pulumi.Input[str]
+    run_policy: pulumi.Input[str | RunPolicy]
+    load_historical_data: pulumi.Input[bool] = False
+    deletion_policy: pulumi.Input[str] = contract.DEFAULT_DELETION_POLICY
+    adopt_load_id: pulumi.Input[int] | None = None
+
+
+class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
+    """An Improvado load order, managed by Pulumi (type ``pulumi-python:dynamic/improvado:Load``)."""
+
+    load_id: pulumi.Output[int]
+    """The load's id in Improvado (also the resource id)."""
+    data_table_id: pulumi.Output[int]
+    data_table: pulumi.Output[dict[str, Any]]
+    """The data table as Improvado describes it: id, title, data_class, by_accounts."""
+    destination_connection_id: pulumi.Output[int]
+    destination_table: pulumi.Output[str]
+    run_policy: pulumi.Output[str]
+    load_historical_data: pulumi.Output[bool]
+    deletion_policy: pulumi.Output[str]
+    adopt_load_id: pulumi.Output[int | None]
+    status: pulumi.Output[str]
+    """State of the last run: new, queued, running, success, failed, paused."""
+    last_update: pulumi.Output[str | None]
+    """When the last run ended (ISO-8601 UTC)."""
+    error_text: pulumi.Output[str | None]
+    """The destination's own error when the last run failed."""
+    uploaded_rows_count: pulumi.Output[int | None]
+    """Rows written by the last run."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: LoadArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if args is None:
+            args = LoadArgs(**kwargs)
+        elif kwargs:
+            raise TypeError("give a LoadArgs or keyword arguments, not both")
+        props: dict[str, Any] = {
+            **vars(args),
+            "run_policy": _enum_value(args.run_policy),
+            "load_id": None,
+            "data_table": None,
+            "status": None,
+            "last_update": None,
+            "error_text": None,
+            "uploaded_rows_count": None,
+        }
+        super().__init__(LoadProvider(), resource_name, props, opts)
+
+
+@dataclass
+class LoadRunArgs:
+    """Inputs of a :class:`LoadRun`.
+
+    :param load_id: the load to run.
+    :param date_from: first day of the range (``YYYY-MM-DD``); with ``date_to``, or neither.
+    :param date_to: last day of the range.
+    :param triggers: any values; the load runs again whenever they change.
+    :param wait: end only when the run ends, failing the deployment if the run fails.
+    :param timeout_seconds: how long to wait.
+    """
+
+    load_id: pulumi.Input[int]
+    date_from: pulumi.Input[str] | None = None
+    date_to: pulumi.Input[str] | None = None
+    triggers: pulumi.Input[Sequence[Any]] | None = None
+    wait: pulumi.Input[bool] = True
+    timeout_seconds: pulumi.Input[int] = DEFAULT_TIMEOUT_SECONDS
+
+
+class LoadRun(pulumi.dynamic.Resource, module="improvado", name="LoadRun"):
+    """Runs a load when created and whenever ``triggers`` (or the load, or the range) change."""
+
+    load_id: pulumi.Output[int]
+    date_from: pulumi.Output[str | None]
+    date_to: pulumi.Output[str | None]
+    triggers: pulumi.Output[list[Any]]
+    wait: pulumi.Output[bool]
+    timeout_seconds: pulumi.Output[int]
+    status: pulumi.Output[str]
+    """The load's status when the run ended (or started, without ``wait``)."""
+    uploaded_rows_count: pulumi.Output[int | None]
+    error_text: pulumi.Output[str | None]
+    last_update: pulumi.Output[str | None]
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: LoadRunArgs | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if args is None:
+            args = LoadRunArgs(**kwargs)
+        elif kwargs:
+            raise TypeError("give a LoadRunArgs or keyword arguments, not both")
+        props: dict[str, Any] = {
+            **vars(args),
+            "triggers": args.triggers if args.triggers is not None else [],
+            "status": None,
+            "uploaded_rows_count": None,
+            "error_text": None,
+            "last_update": None,
+        }
+        super().__init__(LoadRunProvider(), resource_name, props, opts)
+
+
+@dataclass(frozen=True)
+class LoadInfo:
+    """A load as the look-ups return it."""
+
+    load_id: int
+    data_table_id: int
+    data_table: dict[str, Any]
+    destination_connection_id: int | None
+    destination_table: str
+    run_policy: str
+    load_historical_data: bool
+    status: str
+    last_update: str | None
+    error_text: str | None
+    uploaded_rows_count: int | None
+
+    @classmethod
+    def from_model(cls, load: LoadModel) -> LoadInfo:
+        """Build from the client's model."""
+        return cls(**load_outputs(load))
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value if isinstance(value, RunPolicy) else value
+
+
+def _program_client() -> ImprovadoClient:
+    # Raw config: the values stay out of any Output, so results are not marked secret.
+    return client_from_config(pulumi.runtime.get_config)
+
+
+def get_load(load_id: pulumi.Input[int]) -> pulumi.Output[LoadInfo]:
+    """Look up one load by id (it is read, not managed)."""
+
+    def fetch(value: int) -> LoadInfo:
+        with _program_client() as client:
+            return LoadInfo.from_model(client.loads.get(int(value)))
+
+    return pulumi.Output.from_input(load_id).apply(fetch)
+
+
+def get_loads(
+    *,
+    data_table_id: int | None = None,
+    destination_connection_id: int | None = None,
+    destination_name: str | None = None,
+) -> pulumi.Output[list[LoadInfo]]:
+    """Look up every load matching the filters (all pages)."""
+
+    def fetch(_: Any) -> list[LoadInfo]:
+        with _program_client() as client:
+            found = client.loads.list(
+                data_table_id=data_table_id,
+                destination_connection_id=destination_connection_id,
+                destination_name=destination_name,
+            )
+            return [LoadInfo.from_model(load) for load in found]
+
+    return pulumi.Output.from_input(0).apply(fetch)
