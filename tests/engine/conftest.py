@@ -1,0 +1,121 @@
+"""Fixtures for the engine tests: the real Pulumi engine, a program directory, the emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from pulumi import automation as auto
+
+from improvado_loads import ImprovadoClient
+from improvado_loads.deploy import stack_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAM = Path(__file__).parent / "program"
+PASSPHRASE = "engine-tests-passphrase"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pulumi_on_path() -> None:
+    """Put the Pulumi CLI on PATH, building it once if needed (scripts/ensure-pulumi)."""
+    if shutil.which("pulumi") is None:
+        out = subprocess.run([str(ROOT / "scripts" / "ensure-pulumi")], check=True, capture_output=True, text=True)
+        os.environ["PATH"] = out.stdout.strip().splitlines()[-1] + os.pathsep + os.environ["PATH"]
+    os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "1"
+
+
+@pytest.fixture
+def token() -> str:
+    """A distinctive token, so that a leak anywhere can be searched for."""
+    return f"tok-{secrets.token_hex(16)}"
+
+
+@pytest.fixture
+def emulator(tmp_path: Path, token: str) -> Iterator[EmulatorServer]:
+    """A fresh emulator whose only static token is ``token`` (workspace 1)."""
+    settings = EmulatorSettings(data_dir=tmp_path / "emulator", port=0, token=token, run_seconds=0.05, tick_seconds=0.2)
+    with EmulatorServer(settings) as server:
+        yield server
+
+
+@pytest.fixture
+def api(emulator: EmulatorServer, token: str) -> Iterator[ImprovadoClient]:
+    """A client on the emulator, for setting up and checking what the engine did."""
+    with ImprovadoClient(base_url=emulator.url, token=token) as client:
+        yield client
+
+
+@dataclass
+class Deployment:
+    """One stack of the test program, driven through the Automation API."""
+
+    stack: auto.Stack
+    emulator_url: str
+    work_dir: Path
+    state_dir: Path
+    output: list[str] = field(default_factory=list)
+
+    def configure(self, *, loads: dict[str, Any] | None = None, runs: dict[str, Any] | None = None) -> None:
+        """Set the program's loads and runs (stack config ``test:loads`` / ``test:runs``)."""
+        if loads is not None:
+            self.stack.set_config("test:loads", auto.ConfigValue(json.dumps(loads)))
+        if runs is not None:
+            self.stack.set_config("test:runs", auto.ConfigValue(json.dumps(runs)))
+
+    def _log(self, line: str) -> None:
+        self.output.append(line)
+
+    def up(self) -> auto.UpResult:
+        return self.stack.up(on_output=self._log, color="never")
+
+    def preview(self) -> auto.PreviewResult:
+        return self.stack.preview(on_output=self._log, color="never", diff=True)
+
+    def refresh(self) -> auto.RefreshResult:
+        return self.stack.refresh(on_output=self._log, color="never")
+
+    def destroy(self) -> auto.DestroyResult:
+        return self.stack.destroy(on_output=self._log, color="never")
+
+    def resources(self, type_suffix: str = ":Load") -> list[dict[str, Any]]:
+        """The resources of that type in the exported state."""
+        state = self.stack.export_stack().deployment
+        return [r for r in state.get("resources", []) if r["type"].endswith(type_suffix)]
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every API request the emulator saw since the last :meth:`clear_requests`."""
+        return list(httpx.get(f"{self.emulator_url}/_emulator/requests").json())
+
+    def writes(self) -> list[dict[str, Any]]:
+        """The requests that change something."""
+        return [r for r in self.requests() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def clear_requests(self) -> None:
+        httpx.delete(f"{self.emulator_url}/_emulator/requests").raise_for_status()
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, emulator: EmulatorServer, token: str) -> Iterator[Deployment]:
+    """A fresh stack of a copy of the test program, configured for the emulator."""
+    work_dir = tmp_path / "program"
+    shutil.copytree(PROGRAM, work_dir)
+    settings = (work_dir / "Pulumi.yaml").read_text().replace("../../../.venv", sys.prefix)
+    (work_dir / "Pulumi.yaml").write_text(settings)
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    env = {"PULUMI_BACKEND_URL": state_dir.as_uri(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+    stack = stack_for(work_dir, "test", env=env)
+    stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
+    stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))
+    yield Deployment(stack=stack, emulator_url=emulator.url, work_dir=work_dir, state_dir=state_dir)
