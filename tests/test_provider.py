@@ -1,0 +1,118 @@
+"""The providers' own logic, called directly: check, diff, pickling, where credentials come from."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+
+from improvado_loads import contract
+from improvado_loads.provider import LoadProvider, LoadRunProvider
+from improvado_loads.provider.settings import client_from_config
+
+UNKNOWN = Unknown()
+OLD = {
+    "data_table_id": 1, "destination_connection_id": 1, "destination_table": "ads", "run_policy": "daily",
+    "load_historical_data": False, "deletion_policy": "delete", "adopt_load_id": None, "load_id": 7,
+    "status": "success",
+}
+
+
+def failures(provider: Any, news: dict[str, Any]) -> dict[str, str]:
+    return {f.property: f.reason for f in provider.check({}, news).failures}
+
+
+def test_check_accepts_a_good_load_and_fills_defaults() -> None:
+    result = LoadProvider().check({}, {"data_table_id": 1.0, "destination_connection_id": 2.0,
+                                       "destination_table": "ads", "run_policy": "daily", "__provider": "x"})
+    assert result.failures == []
+    assert result.inputs == {
+        "data_table_id": 1, "destination_connection_id": 2, "destination_table": "ads", "run_policy": "daily",
+        "load_historical_data": False, "deletion_policy": contract.DEFAULT_DELETION_POLICY, "adopt_load_id": None,
+    }
+
+
+def test_check_names_every_bad_property() -> None:
+    found = failures(LoadProvider(), {
+        "data_table_id": 0, "destination_connection_id": 1, "destination_table": "no spaces please",
+        "run_policy": "monthly", "deletion_policy": "shred", "adopt_load_id": "x", "colour": "red",
+    })
+    assert set(found) == {"data_table_id", "destination_table", "run_policy", "deletion_policy",
+                          "adopt_load_id", "colour"}
+    assert "unknown property 'colour'" in found["colour"]
+    assert "'shred' is not one of delete, pause, retain" in found["deletion_policy"]
+
+
+def test_check_requires_the_identity_and_the_run_policy() -> None:
+    assert set(failures(LoadProvider(), {})) == {
+        "data_table_id", "destination_connection_id", "destination_table", "run_policy"}
+
+
+def test_check_leaves_unknown_values_alone_during_preview() -> None:
+    news = {"data_table_id": UNKNOWN, "destination_connection_id": UNKNOWN, "destination_table": "ads",
+            "run_policy": "daily"}
+    result = LoadProvider().check({}, news)
+    assert result.failures == []
+    assert result.inputs["data_table_id"] == UNKNOWN
+
+
+@pytest.mark.parametrize(
+    ("change", "changes", "replaces", "delete_first"),
+    [
+        ({}, False, [], False),
+        ({"run_policy": "hourly"}, True, [], False),
+        ({"deletion_policy": "pause"}, True, [], False),
+        ({"adopt_load_id": 7}, False, [], False),
+        ({"destination_table": "ads2"}, True, ["destination_table"], False),
+        ({"destination_connection_id": 2.0}, True, ["destination_connection_id"], False),
+        ({"load_historical_data": True}, True, ["load_historical_data"], True),
+        ({"data_table_id": UNKNOWN}, True, ["data_table_id"], False),
+        ({"run_policy": UNKNOWN}, True, [], False),
+    ],
+)
+def test_diff_is_local_and_exact(
+    change: dict[str, Any], changes: bool, replaces: list[str], delete_first: bool
+) -> None:
+    news = {k: OLD[k] for k in ("data_table_id", "destination_connection_id", "destination_table", "run_policy",
+                                "load_historical_data", "deletion_policy", "adopt_load_id")}
+    result = LoadProvider().diff("7", OLD, {**news, **change, "__provider": "x"})
+    assert (result.changes, result.replaces, bool(result.delete_before_replace)) == (changes, replaces, delete_first)
+
+
+def test_load_run_check_and_diff() -> None:
+    assert failures(LoadRunProvider(), {"load_id": 3.0, "date_from": "2026-01-01"}) == {
+        "date_to": "date_to is missing: date_from and date_to go together"}
+    assert set(failures(LoadRunProvider(), {"load_id": 0, "timeout_seconds": -1, "when": "now"})) == {
+        "load_id", "timeout_seconds", "when"}
+    old = {"load_id": 3, "date_from": None, "date_to": None, "triggers": ["a"], "wait": True, "timeout_seconds": 60}
+    assert LoadRunProvider().diff("x", old, {**old, "triggers": ["b"]}).replaces == ["triggers"]
+    same = LoadRunProvider().diff("x", old, dict(old))
+    assert (same.changes, same.replaces) == (False, [])
+    assert LoadRunProvider().diff("x", old, {**old, "wait": False}).replaces == []
+
+
+def test_providers_pickle_by_reference_and_never_with_credentials() -> None:
+    provider = LoadProvider()
+    provider._client = "a client holding secret-token"  # what configure/first use leave behind
+    provider._lookup = {"improvado:token": "secret-token"}.get
+    pickled = serialize_provider(provider)
+    raw = base64.b64decode(pickled)
+    assert b"improvado_loads.provider.load" in raw and b"LoadProvider" in raw
+    assert b"secret-token" not in raw and len(pickled) < 200
+    assert len(serialize_provider(LoadRunProvider())) < 200
+    assert LoadProvider.serialize_as_secret_always is False
+
+
+def test_stack_config_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMPROVADO_API_URL", "http://from-env:1")
+    monkeypatch.setenv("IMPROVADO_API_TOKEN", "env-token")
+    config = {"improvado:apiUrl": "http://from-config:2"}
+    client = client_from_config(config.get)
+    assert client.base_url == "http://from-config:2"
+    assert client._core._http.auth._token == "env-token"  # type: ignore[union-attr]
+    monkeypatch.delenv("IMPROVADO_API_TOKEN")
+    with pytest.raises(Exception, match="no Improvado credentials"):
+        client_from_config({}.get)
