@@ -15,11 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
-from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from pulumi import automation as auto
 
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).parent / "program"
@@ -92,6 +92,14 @@ class Deployment:
         """The resources of that type in the exported state."""
         state = self.stack.export_stack().deployment
         return [r for r in state.get("resources", []) if r["type"].endswith(type_suffix)]
+
+    def export_without_secrets(self) -> str:
+        """``pulumi stack export`` as a user runs it (secrets stay encrypted)."""
+        env = {**os.environ, **self.stack.workspace.env_vars}
+        return subprocess.run(
+            ["pulumi", "stack", "export", "--stack", "test", "--cwd", str(self.work_dir)],
+            check=True, capture_output=True, text=True, env=env,
+        ).stdout
 
     def requests(self) -> list[dict[str, Any]]:
         """Every API request the emulator saw since the last :meth:`clear_requests`."""

@@ -41,7 +41,7 @@ def test_adoption_of_a_different_load_is_refused(deployment: Deployment, api: Im
 
     assert f"cannot adopt load {other.id}: its destination_table is 'something_else'" in str(failed.value)
     assert deployment.resources() == []
-    assert str(api.loads.get(other.id).run_policy) == "manual"  # untouched
+    assert str(api.loads.get(other.id).run_policy) == "daily"  # untouched
 
 
 def test_adoption_of_a_missing_load_is_refused(deployment: Deployment) -> None:

@@ -163,7 +163,7 @@ def test_deletion_policy_change_touches_nothing_remote(deployment: Deployment) -
         ({"destination_table": ""}, "destination_table", "at least 1 character"),
         ({"destination_table": "bad name!"}, "destination_table", "String should match pattern"),
         ({"deletion_policy": "nuke"}, "deletion_policy", "not one of"),
-        ({"colour": "blue"}, "colour", "unknown property"),
+        ({"load_historical_data": "sometimes"}, "load_historical_data", "valid boolean"),
         ({"adopt_load_id": -3}, "adopt_load_id", "existing load"),
     ],
 )
