@@ -1,0 +1,117 @@
+"""Serving the emulator with uvicorn: blocking (:func:`serve`) or in a thread (:class:`EmulatorServer`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from improvado_loads.emulator.app import create_app
+from improvado_loads.emulator.core import Emulator
+from improvado_loads.emulator.faults import QuietDrops
+from improvado_loads.emulator.settings import EmulatorSettings
+
+__all__ = ["EmulatorServer", "serve"]
+
+_START_TIMEOUT = 30.0
+
+
+def _quiet_drops() -> None:
+    """Keep deliberate connection drops out of uvicorn's error log (idempotent)."""
+    log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, QuietDrops) for f in log.filters):
+        log.addFilter(QuietDrops())
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+def serve(settings: EmulatorSettings) -> None:
+    """Serve the emulator in this thread until interrupted (Ctrl+C or SIGTERM)."""
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="info", lifespan="on", timeout_graceful_shutdown=5
+    )
+    _quiet_drops()
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        emulator: Emulator = app.state.emulator
+        reason = f": {emulator.startup_error}" if emulator.startup_error else " (see the log above)"
+        raise RuntimeError(f"the emulator could not start on {settings.host}:{settings.port}{reason}")
+
+
+class EmulatorServer:
+    """An emulator running in a background thread; a context manager.
+
+    ``url`` (e.g. ``http://127.0.0.1:40123``) is valid once started. Stopping
+    and starting again on the same data dir keeps every load, token and the
+    clock; with ``port=0`` each start may get a new port.
+    """
+
+    def __init__(self, settings: EmulatorSettings) -> None:
+        self.settings = settings
+        self.url = ""
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"EmulatorServer(url={self.url!r}, data_dir={str(self.settings.data_dir)!r})"
+
+    def start(self) -> EmulatorServer:
+        """Start serving; returns once the server accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        app = create_app(self.settings)
+        config = uvicorn.Config(
+            app,
+            host=self.settings.host,
+            port=self.settings.port,
+            log_config=None,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
+        _quiet_drops()
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="improvado-emulator", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(timeout=5)
+                emulator: Emulator = app.state.emulator
+                reason = f": {emulator.startup_error!r}" if emulator.startup_error else ""
+                raise RuntimeError(
+                    f"the emulator did not start on {self.settings.host}:{self.settings.port}{reason}"
+                ) from emulator.startup_error
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://{_url_host(self.settings.host)}:{port}"
+        self._server, self._thread = server, thread
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the data dir (idempotent)."""
+        if self._server is None or self._thread is None:
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+        self._server = self._thread = None
+
+    def __enter__(self) -> EmulatorServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,133 @@
+"""Shared test fixtures.
+
+Other test modules may add their own fixtures here; keep each block marked.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------------------
+# Emulator fixtures (owned by tests/test_emulator.py): a throwaway PostgreSQL,
+# a fresh emulator per test, httpx clients with a bearer token.
+# ---------------------------------------------------------------------------
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+
+#: The static token of workspace 1 in the emulator fixtures.
+EMULATOR_TOKEN = "emulator-test-token"
+EMULATOR_USER = "tester"
+EMULATOR_PASSWORD = "tester-password"
+
+
+def _postgres_bindir() -> Path:
+    """Where initdb and pg_ctl live: ``pg_config --bindir``, else the newest /usr/lib/postgresql/*/bin."""
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
+        if (found / "initdb").exists():
+            return found
+    def version(bindir: Path) -> int:
+        return int(bindir.parent.name) if bindir.parent.name.isdigit() else 0
+
+    for candidate in sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), key=version, reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    raise RuntimeError("PostgreSQL is not installed: no initdb (pg_config --bindir, /usr/lib/postgresql/*/bin)")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _run(args: list[str], what: str, log: Path | None = None) -> None:
+    done = subprocess.run(args, capture_output=True, text=True)
+    if done.returncode != 0:
+        extra = log.read_text() if log and log.exists() else ""
+        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{extra}")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """A PostgreSQL on loopback: ``$IMPROVADO_TEST_POSTGRES_DSN``, or a throwaway server for the session."""
+    given = os.environ.get("IMPROVADO_TEST_POSTGRES_DSN")
+    if given:
+        yield given
+        return
+    bindir = _postgres_bindir()
+    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    base = Path(tempfile.mkdtemp(prefix="improvado-emulator-pg-"))  # short path: it holds the socket
+    if as_owner:
+        shutil.chown(base, "postgres")
+    data, log, port = base / "data", base / "server.log", _free_port()
+    try:
+        _run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
+             "initdb")
+        options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
+        _run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"],
+             "pg_ctl start", log)
+        _run([*as_owner, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+              "improvado_test"], "createdb", log)
+        yield f"postgresql://postgres@127.0.0.1:{port}/improvado_test"
+    finally:
+        if data.exists():
+            subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                           capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def emulator_settings(tmp_path: Path, postgres_dsn: str) -> EmulatorSettings:
+    """Settings of a fresh emulator: its own data dir, PostgreSQL behind connections 2 and 5, fast runs."""
+    return EmulatorSettings(
+        data_dir=tmp_path / "emulator-data",
+        port=0,
+        token=EMULATOR_TOKEN,
+        username=EMULATOR_USER,
+        password=EMULATOR_PASSWORD,
+        postgres_dsn=postgres_dsn,
+        run_seconds=0.05,
+        tick_seconds=0.2,
+    )
+
+
+@pytest.fixture
+def emulator(emulator_settings: EmulatorSettings) -> Iterator[EmulatorServer]:
+    """A running emulator on 127.0.0.1, port chosen by the OS."""
+    with EmulatorServer(emulator_settings) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., httpx.Client]]:
+    """A factory of httpx clients on the emulator: ``emulator_client(token=EMULATOR_TOKEN)``.
+
+    ``token=None`` gives a client without ``Authorization``. Clients close at teardown.
+    """
+    clients: list[httpx.Client] = []
+
+    def make(token: str | None = EMULATOR_TOKEN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        client = httpx.Client(base_url=emulator.url, headers=headers, timeout=30)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        with contextlib.suppress(Exception):
+            client.close()
+
+
+# --------------------------- end of emulator fixtures ---------------------------
