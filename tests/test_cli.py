@@ -1,0 +1,752 @@
+"""The ``improvado-loads`` command line against the emulator over loopback.
+
+Most commands run in-process through Typer's ``CliRunner`` on the real app; a
+few run as real subprocesses of the installed ``improvado-loads`` script. Each
+test checks the exit status and the output, and that no credential is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from typer.testing import CliRunner, Result
+
+from improvado_loads import ImprovadoClient, RetryPolicy
+from improvado_loads.cli import app
+from improvado_loads.cli.common import UsageProblem
+from improvado_loads.cli.export import CloneSpec, parse_mapping, render_program, resource_names, slugify
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.models import DataTable, Load
+
+SCRIPT = Path(sys.executable).parent / "improvado-loads"
+FAST = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.05)
+CREDENTIAL_VARS = (
+    "IMPROVADO_API_URL",
+    "IMPROVADO_API_TOKEN",
+    "IMPROVADO_USERNAME",
+    "IMPROVADO_PASSWORD",
+    "IMPROVADO_WORKSPACE_ID",
+)
+
+#: Loads that the tests create on connection 1 (sqlite, active): (data table, destination table, run policy).
+LOADS = [
+    (1, "google_ads_daily", "daily"),
+    (2, "facebook_by_account", "after_extraction"),
+    (3, "campaign_lifetime", "weekly"),
+    (1, "google_ads_copy", "manual"),
+    (2, "facebook_copy", "hourly"),
+]
+
+
+# --- fixtures ----------------------------------------------------------------
+
+
+@pytest.fixture
+def server(emulator: EmulatorServer) -> EmulatorServer:
+    """A fresh emulator: the ``emulator`` fixture of ``tests/conftest.py``."""
+    return emulator
+
+
+@pytest.fixture
+def cli_token(server: EmulatorServer) -> str:
+    """The emulator's static token (workspace 1): any leak of it into the output is searched for."""
+    token = server.settings.token
+    assert token
+    return token
+
+
+@pytest.fixture
+def api(server: EmulatorServer, cli_token: str) -> Iterator[ImprovadoClient]:
+    """A client for setting up what the commands then read."""
+    with ImprovadoClient(base_url=server.url, token=cli_token, retry=FAST) as client:
+        yield client
+
+
+@pytest.fixture
+def env(server: EmulatorServer, cli_token: str) -> dict[str, str | None]:
+    """The environment of a command: the emulator's URL and token, nothing else of ours; a wide terminal."""
+    values: dict[str, str | None] = dict.fromkeys(CREDENTIAL_VARS)
+    values.update({"IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": cli_token, "COLUMNS": "200"})
+    return values
+
+
+@pytest.fixture
+def created(api: ImprovadoClient) -> list[Load]:
+    """The five loads of ``LOADS``, in id order."""
+    return [
+        api.loads.create(data_table_id=table, destination_connection_id=1, destination_table=name, run_policy=policy)
+        for table, name, policy in LOADS
+    ]
+
+
+def cli(args: list[str], env: Mapping[str, str | None]) -> Result:
+    """Run the app in-process, as the console script would."""
+    return CliRunner().invoke(app, args, env=env, prog_name="improvado-loads")
+
+
+def script(args: list[str], env: Mapping[str, str | None], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``improvado-loads`` script in a subprocess."""
+    full = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    full.update({k: v for k, v in env.items() if v is not None})
+    return subprocess.run([str(SCRIPT), *args], env=full, capture_output=True, text=True, timeout=timeout)
+
+
+def assert_one_error_line(stderr: str, *expected: str) -> str:
+    """stderr is exactly one ``error:`` line (no traceback) containing each expected text."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: "), stderr
+    assert "Traceback" not in stderr
+    for text in expected:
+        assert text in lines[0], lines[0]
+    return lines[0]
+
+
+def break_connection(server: EmulatorServer, connection_id: int = 1) -> None:
+    """Point a destination connection at a PostgreSQL that is not there: its runs fail."""
+    response = httpx.put(
+        f"{server.url}/_emulator/connections/{connection_id}", json={"dsn": "postgresql://x@127.0.0.1:9/nope"}
+    )
+    response.raise_for_status()
+
+
+# --- help --------------------------------------------------------------------
+
+COMMANDS = [
+    [],
+    ["loads"],
+    ["loads", "list"],
+    ["loads", "get"],
+    ["loads", "run"],
+    ["data-tables"],
+    ["data-tables", "list"],
+    ["destinations"],
+    ["destinations", "list"],
+    ["export"],
+    ["deploy"],
+    ["deploy", "preview"],
+    ["deploy", "up"],
+    ["deploy", "refresh"],
+    ["deploy", "destroy"],
+    ["emulator"],
+    ["emulator", "serve"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_help_of_every_command_shows_examples(command: list[str]) -> None:
+    token = f"help-tok-{secrets.token_hex(8)}"
+    result = cli([*command, "--help"], {"IMPROVADO_API_TOKEN": token, "IMPROVADO_PASSWORD": token + "-pw"})
+    assert result.exit_code == 0, result.output
+    assert "Examples:" in result.stdout
+    assert f"improvado-loads {' '.join(command)}".strip() in result.stdout
+    assert token not in result.output
+
+
+def test_no_command_shows_the_commands() -> None:
+    result = cli([], {})
+    assert result.exit_code == 2
+    for name in ("loads", "data-tables", "destinations", "export", "emulator"):
+        assert name in result.output
+
+
+def test_version() -> None:
+    result = cli(["--version"], {})
+    assert result.exit_code == 0
+    assert result.stdout.startswith("improvado-loads ")
+
+
+# --- loads list / get --------------------------------------------------------
+
+
+def test_loads_list_table_shows_every_load_of_every_page(env: dict[str, str | None], created: list[Load]) -> None:
+    result = cli(["loads", "list", "--page-size", "2"], env)
+    assert result.exit_code == 0, result.output
+    for load, (_table, name, policy) in zip(created, LOADS, strict=True):
+        row = next(line for line in result.stdout.splitlines() if f" {name}" in line)
+        assert str(load.id) in row and policy in row and "new" in row
+    assert "Google Ads campaign performance" in result.stdout
+    assert "Facebook Ads by account" in result.stdout
+    assert "Campaign lifetime totals" in result.stdout
+    assert "5 loads" in result.stdout
+    assert result.stderr == ""
+
+
+def test_loads_list_json_is_the_api_objects(
+    env: dict[str, str | None], created: list[Load], api: ImprovadoClient
+) -> None:
+    result = cli(["loads", "list", "--output", "json", "--page-size", "2"], env)
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.stdout)
+    assert [item["id"] for item in listed] == [load.id for load in created]
+    assert listed == [load.model_dump(mode="json") for load in api.loads.list()]
+
+
+def test_loads_list_filters(env: dict[str, str | None], created: list[Load]) -> None:
+    result = cli(["loads", "list", "--data-table-id", "1", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    assert {item["destination_table"] for item in json.loads(result.stdout)} == {"google_ads_daily", "google_ads_copy"}
+
+    result = cli(["loads", "list", "--destination-connection-id", "2", "--destination-name", "sqlite"], env)
+    assert result.exit_code == 0, result.output
+    assert "No loads." in result.stdout
+
+
+def test_loads_get_table_and_json(env: dict[str, str | None], created: list[Load]) -> None:
+    load = created[2]
+    result = cli(["loads", "get", str(load.id)], env)
+    assert result.exit_code == 0, result.output
+    assert "campaign_lifetime" in result.stdout
+    assert "Campaign lifetime totals" in result.stdout
+    assert "weekly" in result.stdout
+
+    result = cli(["loads", "get", str(load.id), "--output", "json"], env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == load.model_dump(mode="json")
+
+
+def test_unknown_load_is_one_line(env: dict[str, str | None], cli_token: str) -> None:
+    for command in (["loads", "get", "999"], ["loads", "run", "999"], ["loads", "run", "999", "--wait"]):
+        result = cli(command, env)
+        assert result.exit_code == 1, result.output
+        assert result.stdout == ""
+        assert_one_error_line(result.stderr, "404", "/loads/999")
+        assert cli_token not in result.output
+
+
+# --- loads run ---------------------------------------------------------------
+
+
+def test_run_wait_success(env: dict[str, str | None], created: list[Load], api: ImprovadoClient) -> None:
+    load = created[0]
+    result = cli(["loads", "run", str(load.id), "--wait", "--poll-interval", "0.05", "--timeout", "30"], env)
+    assert result.exit_code == 0, result.output
+    assert f"load {load.id}: success" in result.stdout
+    assert "google_ads_daily" in result.stdout
+    assert "error" not in result.stderr
+    assert api.loads.get(load.id).status == "success"
+
+
+def test_run_with_a_date_range(env: dict[str, str | None], created: list[Load]) -> None:
+    load = created[0]
+    args = ["loads", "run", str(load.id), "--from", "2026-01-01", "--to", "2026-01-31", "--wait"]
+    result = cli([*args, "--poll-interval", "0.05"], env)
+    assert result.exit_code == 0, result.output
+    assert "2026-01-01..2026-01-31" in result.stderr
+    assert f"load {load.id}: success" in result.stdout
+
+
+def test_run_without_wait_returns_at_once(
+    env: dict[str, str | None], created: list[Load], api: ImprovadoClient
+) -> None:
+    load = created[1]
+    result = cli(["loads", "run", str(load.id)], env)
+    assert result.exit_code == 0, result.output
+    assert "run started" in result.stdout
+    assert f"improvado-loads loads get {load.id}" in result.stdout
+    api.loads.wait(load.id, timeout=30, poll_interval=0.05)
+
+
+def test_run_wait_failure_shows_the_error_text(
+    server: EmulatorServer, env: dict[str, str | None], created: list[Load], api: ImprovadoClient, cli_token: str
+) -> None:
+    load = created[0]
+    break_connection(server)
+    result = cli(["loads", "run", str(load.id), "--wait", "--poll-interval", "0.05", "--timeout", "30"], env)
+    assert result.exit_code == 1, result.output
+    failed = api.loads.get(load.id)
+    assert failed.status == "failed" and failed.error_text
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    assert " ".join(failed.error_text.split()) in error_lines[0]
+    assert f"load {load.id}" in error_lines[0]
+    assert "Traceback" not in result.output
+    assert cli_token not in result.output
+
+
+def test_run_wait_timeout_is_one_line(tmp_path: Path) -> None:
+    cli_token = f"slow-tok-{secrets.token_hex(12)}"
+    settings = EmulatorSettings(data_dir=tmp_path / "slow", port=0, token=cli_token, run_seconds=60, tick_seconds=0.2)
+    with EmulatorServer(settings) as slow, ImprovadoClient(base_url=slow.url, token=cli_token) as client:
+        load = client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="slow_table")
+        env = {**dict.fromkeys(CREDENTIAL_VARS), "IMPROVADO_API_URL": slow.url, "IMPROVADO_API_TOKEN": cli_token}
+        result = cli(["loads", "run", str(load.id), "--wait", "--timeout", "0.3", "--poll-interval", "0.05"], env)
+    assert result.exit_code == 1, result.output
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1, result.stderr
+    assert "timed out after 0.3s" in error_lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["--from", "2026-01-01"], "--from needs --to"),
+        (["--to", "2026-01-31"], "--to needs --from"),
+        (["--from", "2026-13-01", "--to", "2026-12-31"], "--from must be a date as YYYY-MM-DD"),
+        (["--from", "01/02/2026", "--to", "2026-02-03"], "--from must be a date as YYYY-MM-DD"),
+        (["--from", "2026-01-01", "--to", "tomorrow"], "--to must be a date as YYYY-MM-DD"),
+        (["--from", "2026-02-01", "--to", "2026-01-01"], "is after --to"),
+    ],
+)
+def test_run_with_bad_dates_is_a_usage_error(
+    env: dict[str, str | None], created: list[Load], api: ImprovadoClient, dates: list[str], expected: str
+) -> None:
+    result = cli(["loads", "run", str(created[0].id), *dates, "--wait"], env)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert_one_error_line(result.stderr, expected)
+    assert api.loads.get(created[0].id).status == "new"
+
+
+def test_bad_argument_is_one_line(env: dict[str, str | None]) -> None:
+    result = cli(["loads", "get", "twelve"], env)
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "load_id", "improvado-loads loads get --help")
+
+    result = cli(["loads", "list", "--output", "xml"], env)
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "--output")
+
+
+# --- credentials and connectivity -------------------------------------------
+
+
+def test_wrong_token_is_one_line_and_not_echoed(env: dict[str, str | None], cli_token: str) -> None:
+    wrong = f"wrong-{secrets.token_hex(16)}"
+    result = cli(["loads", "list", "--token", wrong], env)
+    assert result.exit_code == 1, result.output
+    assert_one_error_line(result.stderr, "401")
+    assert wrong not in result.output and cli_token not in result.output
+
+    result = cli(["data-tables", "list"], {**env, "IMPROVADO_API_TOKEN": wrong})
+    assert result.exit_code == 1, result.output
+    assert_one_error_line(result.stderr, "401")
+    assert wrong not in result.output
+
+
+def test_wrong_token_in_a_subprocess(env: dict[str, str | None]) -> None:
+    wrong = f"wrong-{secrets.token_hex(16)}"
+    done = script(["loads", "list", "--output", "json"], {**env, "IMPROVADO_API_TOKEN": wrong})
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert_one_error_line(done.stderr, "401")
+    assert wrong not in done.stdout + done.stderr
+
+
+def test_password_credentials_work_and_a_wrong_password_is_not_echoed(server: EmulatorServer) -> None:
+    base = {**dict.fromkeys(CREDENTIAL_VARS), "IMPROVADO_API_URL": server.url, "COLUMNS": "200"}
+    username, password = server.settings.username, server.settings.password
+    good = {**base, "IMPROVADO_USERNAME": username, "IMPROVADO_PASSWORD": password}
+    result = cli(["data-tables", "list", "--workspace-id", "2", "-o", "json"], good)
+    assert result.exit_code == 0, result.output
+    assert [item["id"] for item in json.loads(result.stdout)] == [4, 5, 6]
+
+    wrong = f"pw-{secrets.token_hex(12)}"
+    result = cli(["data-tables", "list", "--workspace-id", "2"], {**good, "IMPROVADO_PASSWORD": wrong})
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "401")
+    assert wrong not in result.output
+    assert password not in result.output
+
+
+def test_missing_credentials_is_a_usage_error(server: EmulatorServer) -> None:
+    env = {**dict.fromkeys(CREDENTIAL_VARS), "IMPROVADO_API_URL": server.url}
+    result = cli(["loads", "list"], env)
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "no Improvado credentials", "IMPROVADO_API_TOKEN")
+
+
+def test_bad_api_url_and_workspace_id_are_usage_errors(env: dict[str, str | None]) -> None:
+    result = cli(["loads", "list", "--api-url", "127.0.0.1:8765"], env)
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "http://")
+
+    result = cli(["loads", "list"], {**env, "IMPROVADO_WORKSPACE_ID": "abc"})
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "workspace")
+
+
+def test_unreachable_api_is_one_line(env: dict[str, str | None], cli_token: str) -> None:
+    done = script(["loads", "list", "--api-url", "http://127.0.0.1:9"], env)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert_one_error_line(done.stderr, "127.0.0.1:9")
+    assert cli_token not in done.stdout + done.stderr
+
+
+# --- catalog -----------------------------------------------------------------
+
+
+def test_data_tables_list(env: dict[str, str | None]) -> None:
+    result = cli(["data-tables", "list"], env)
+    assert result.exit_code == 0, result.output
+    for title in ("Google Ads campaign performance", "Facebook Ads by account", "Campaign lifetime totals"):
+        assert title in result.stdout
+
+    result = cli(["data-tables", "list", "--output", "json"], env)
+    assert result.exit_code == 0, result.output
+    tables = json.loads(result.stdout)
+    assert [table["id"] for table in tables] == [1, 2, 3]
+    assert tables[1]["by_accounts"] is True
+
+
+def test_destinations_list(env: dict[str, str | None]) -> None:
+    result = cli(["destinations", "list", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    connections = {item["id"]: item for item in json.loads(result.stdout)}
+    assert set(connections) == {1, 2, 3}
+    assert connections[1]["destination_type"] == "sqlite" and connections[1]["status"] == "active"
+    assert connections[3]["status"] == "error"
+
+    result = cli(["destinations", "list", "--destination-name", "postgresql", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    assert [item["id"] for item in json.loads(result.stdout)] == [2, 3]
+
+    result = cli(["destinations", "list"], env)
+    assert result.exit_code == 0, result.output
+    assert "sqlite" in result.stdout and "postgresql" in result.stdout and "error" in result.stdout
+
+
+# --- export ------------------------------------------------------------------
+
+
+def read_project(out: Path) -> dict[str, str]:
+    return {path.name: path.read_text() for path in sorted(out.iterdir()) if path.is_file()}
+
+
+def test_export_adopts_every_load(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load], cli_token: str, server: EmulatorServer
+) -> None:
+    out = tmp_path / "project"
+    result = cli(["export", "--out", str(out)], env)
+    assert result.exit_code == 0, result.output
+    assert f"5 loads written to {out}" in result.stdout
+    assert "pulumi stack init dev && pulumi up" in result.stdout
+    assert "pulumi config set --secret improvado:token" in result.stdout
+
+    files = read_project(out)
+    assert {"Pulumi.yaml", "Pulumi.dev.yaml", "requirements.txt", "__main__.py"} <= set(files)
+    project = yaml.safe_load(files["Pulumi.yaml"])
+    assert project["name"] == "project"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    assert project["description"]
+    assert yaml.safe_load(files["Pulumi.dev.yaml"]) == {"config": {"improvado:apiUrl": server.url}}
+    assert "improvado-loads" in files["requirements.txt"].splitlines()
+    assert "pin" in files["requirements.txt"].lower()
+    for content in files.values():
+        assert cli_token not in content
+
+    program = files["__main__.py"]
+    compile(program, "__main__.py", "exec")
+    for load in created:
+        assert program.count(f"adopt_load_id={load.id},") == 1
+    assert program.count("Load(") == 5
+    assert '# Load 1: "Google Ads campaign performance" (data table 1, daily)' in program
+    assert '"google-ads-campaign-performance-google-ads-daily"' in program
+    assert 'pulumi.export("campaign-lifetime-totals-campaign-lifetime", ' in program
+
+    again = tmp_path / "again"
+    assert cli(["export", "--out", str(again), "--project-name", "project"], env).exit_code == 0
+    assert read_project(again) == files
+
+
+def test_export_refuses_a_non_empty_directory_unless_forced(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load]
+) -> None:
+    out = tmp_path / "busy"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = cli(["export", "--out", str(out)], env)
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "not empty", "--force")
+    assert not (out / "__main__.py").exists()
+
+    result = cli(["export", "--out", str(out), "--force"], env)
+    assert result.exit_code == 0, result.output
+    assert (out / "__main__.py").exists() and (out / "keep.txt").read_text() == "mine"
+
+
+def test_export_clone_maps_destinations(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load], server: EmulatorServer, cli_token: str
+) -> None:
+    out = tmp_path / "clone"
+    args = ["export", "--out", str(out), "--map-destination", "1=2", "--map-destination", "7=3", "--stack", "prod"]
+    result = cli([*args, "--data-table-id", "1"], env)
+    assert result.exit_code == 0, result.output
+    assert "2 loads written" in result.stdout and "clone" in result.stdout
+    assert "pulumi stack init prod" in result.stdout
+    assert "--map-destination 7=...: no exported load uses destination connection 7" in result.stderr
+
+    files = read_project(out)
+    program = files["__main__.py"]
+    compile(program, "__main__.py", "exec")
+    assert "adopt_load_id" not in program.replace("``adopt_load_id``", "")
+    assert program.count("destination_connection_id=2,") == 2
+    assert "destination_connection_id=1," not in program
+    assert "Pulumi.dev.yaml" not in files
+    assert yaml.safe_load(files["Pulumi.prod.yaml"]) == {"config": {"improvado:apiUrl": server.url}}
+    assert cli_token not in "".join(files.values())
+
+
+def test_export_clone_keeps_unmapped_connections_with_a_warning(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load]
+) -> None:
+    out = tmp_path / "copy"
+    result = cli(["export", "--out", str(out), "--target-workspace-id", "2", "--map-data-table", "1=4"], env)
+    assert result.exit_code == 0, result.output
+    assert "warning: destination connection 1 is not in --map-destination" in result.stderr
+    assert "warning: data tables 2, 3 keep their ids in workspace 2" in result.stderr
+    program = (out / "__main__.py").read_text()
+    assert "adopt_load_id=" not in program
+    assert program.count("destination_connection_id=1,") == 5
+    assert program.count("data_table_id=4,") == 2
+    assert yaml.safe_load((out / "Pulumi.dev.yaml").read_text())["config"]["improvado:workspaceId"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--map-destination", "1-2"], "--map-destination takes OLD_ID=NEW_ID"),
+        (["--map-destination", "a=2"], "--map-destination takes OLD_ID=NEW_ID"),
+        (["--map-destination", "1=2", "--map-destination", "1=3"], "maps 1 twice"),
+        (["--map-data-table", "1="], "--map-data-table takes OLD_ID=NEW_ID"),
+        (["--language", "typescript"], "only python"),
+        (["--stack", "a/b"], "--stack"),
+    ],
+)
+def test_export_bad_options_are_usage_errors(
+    tmp_path: Path, env: dict[str, str | None], args: list[str], expected: str
+) -> None:
+    out = tmp_path / "never"
+    result = cli(["export", "--out", str(out), *args], env)
+    assert result.exit_code == 2, result.output
+    assert_one_error_line(result.stderr, expected)
+    assert not out.exists()
+
+
+def test_export_of_nothing_fails(tmp_path: Path, env: dict[str, str | None]) -> None:
+    out = tmp_path / "empty"
+    result = cli(["export", "--out", str(out)], env)
+    assert result.exit_code == 1
+    assert_one_error_line(result.stderr, "no loads to export")
+    assert not out.exists()
+
+
+def test_exported_program_runs_under_pulumi_mocks(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load]
+) -> None:
+    """The generated LoadArgs match the real resource: run the program with Pulumi's mocks (own process)."""
+    out = tmp_path / "mocked"
+    assert cli(["export", "--out", str(out)], env).exit_code == 0
+    check = textwrap.dedent(
+        """
+        import json, runpy, sys
+        import pulumi
+
+        seen = []
+
+        class Mocks(pulumi.runtime.Mocks):
+            def new_resource(self, args):
+                inputs = {k: v for k, v in args.inputs.items() if not k.startswith("__")}
+                seen.append({"type": args.typ, "name": args.name, "inputs": inputs})
+                return [args.name, {**inputs, "load_id": inputs.get("adopt_load_id")}]
+
+            def call(self, args):
+                return {}
+
+        pulumi.runtime.set_mocks(Mocks(), preview=False)
+
+        @pulumi.runtime.test
+        def program():
+            from improvado_loads.resources import Load
+            names = runpy.run_path(sys.argv[1])
+            loads = [value for value in names.values() if isinstance(value, Load)]
+            return pulumi.Output.all(*[load.load_id for load in loads])
+
+        program()
+        print(json.dumps(seen))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check, str(out / "__main__.py")], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sorted(int(item["inputs"]["adopt_load_id"]) for item in seen) == [load.id for load in created]
+    assert {item["type"] for item in seen} == {"pulumi-python:dynamic/improvado:Load"}
+    by_table = {item["inputs"]["destination_table"]: item["inputs"] for item in seen}
+    assert by_table["facebook_by_account"]["run_policy"] == "after_extraction"
+    assert int(by_table["campaign_lifetime"]["data_table_id"]) == 3
+
+
+def test_exported_program_is_ruff_clean(tmp_path: Path, env: dict[str, str | None], created: list[Load]) -> None:
+    ruff = Path(sys.executable).parent / "ruff"
+    if not ruff.exists():
+        pytest.skip("ruff is not installed")
+    out = tmp_path / "linted"
+    assert cli(["export", "--out", str(out), "--map-destination", "1=2"], env).exit_code == 0
+    done = subprocess.run(
+        [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
+        capture_output=True,
+        text=True,
+        cwd=out,  # as in the user's project, where improvado_loads is a third-party package
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# --- export: the pure generation ---------------------------------------------
+
+
+def make_load(load_id: int, table_id: int, title: str | None, table: str, connection: int = 1) -> Load:
+    return Load.model_validate(
+        {
+            "id": load_id,
+            "data_table": {"id": table_id, "title": title},
+            "destination_connection_id": connection,
+            "destination_table": table,
+            "run_policy": "daily",
+        }
+    )
+
+
+def test_slugify() -> None:
+    assert slugify("Google Ads: campaign performance") == "google-ads-campaign-performance"
+    assert slugify("  Ünïcode & co.  ads.daily ") == "unicode-co-ads-daily"
+    assert slugify("!!!") == ""
+    assert len(slugify("word " * 40)) <= 60
+
+
+def test_resource_names_are_unique_and_stable() -> None:
+    loads = [
+        make_load(3, 1, "Ads", "ads_daily", connection=2),
+        make_load(1, 1, "Ads", "ads_daily"),
+        make_load(2, 1, "Ads", "ads.daily"),
+        make_load(4, 9, None, "x"),
+        make_load(5, 8, "", "ads-2"),
+    ]
+    names = resource_names(loads)
+    assert names == {
+        1: "ads-ads-daily",
+        2: "ads-ads-daily-2",
+        3: "ads-ads-daily-3",
+        4: "data-table-9-x",
+        5: "data-table-8-ads-2",
+    }
+    assert resource_names(list(reversed(loads))) == names
+    titles = [DataTable(id=9, title="Nine")]
+    assert resource_names(loads, titles)[4] == "nine-x"
+
+
+def test_render_program_is_deterministic_valid_python() -> None:
+    loads = [
+        make_load(2, 1, 'Tricky "title"\nwith [markup] and \x00', "a.b"),
+        make_load(1, 2, "import", "pulumi"),
+        make_load(7, 3, "class", "def"),
+    ]
+    adopt = render_program(loads, [])
+    assert render_program(list(reversed(loads)), []) == adopt
+    compile(adopt, "__main__.py", "exec")
+    assert adopt.index("adopt_load_id=1,") < adopt.index("adopt_load_id=2,") < adopt.index("adopt_load_id=7,")
+    assert "\x00" not in adopt
+
+    clone = render_program(loads, [], clone=CloneSpec(destination_map={1: 5}, data_table_map={3: 30}))
+    compile(clone, "__main__.py", "exec")
+    assert "adopt_load_id=" not in clone
+    assert clone.count("destination_connection_id=5,") == 3
+    assert "data_table_id=30," in clone and "data_table_id=3," not in clone
+
+
+def test_parse_mapping() -> None:
+    assert parse_mapping(["1=2", " 3 = 4 ", "1=2"], "--map-destination") == {1: 2, 3: 4}
+    assert parse_mapping(None, "--map-destination") == {}
+    for bad in ("1", "=2", "0=1", "1=-2", "x=y"):
+        with pytest.raises(UsageProblem):
+            parse_mapping([bad], "--map-destination")
+
+
+# --- subprocesses of the installed script -------------------------------------
+
+
+def test_script_lists_loads_as_json(env: dict[str, str | None], created: list[Load]) -> None:
+    done = script(["loads", "list", "--output", "json"], env)
+    assert done.returncode == 0, done.stderr
+    assert [item["id"] for item in json.loads(done.stdout)] == [load.id for load in created]
+
+
+def test_script_run_wait_failure(
+    server: EmulatorServer, env: dict[str, str | None], created: list[Load], cli_token: str
+) -> None:
+    break_connection(server)
+    done = script(["loads", "run", str(created[0].id), "--wait", "--poll-interval", "0.05"], env)
+    assert done.returncode == 1, done.stderr
+    assert "the run failed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cli_token not in done.stdout + done.stderr
+
+
+def test_module_entry_point_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "improvado_loads.cli", "export", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Examples:" in done.stdout and "--map-destination" in done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_emulator_serve(tmp_path: Path) -> None:
+    token = f"serve-tok-{secrets.token_hex(12)}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ["emulator", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--token", token]
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    process = subprocess.Popen(
+        [str(SCRIPT), *args, "--run-seconds", "0.05"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                if httpx.get(f"{url}/api/v3/data-tables", headers={"Authorization": f"Bearer {token}"}).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the emulator did not start"
+            time.sleep(0.1)
+        result = cli(["data-tables", "list", "-o", "json"], {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": token})
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.stdout)) == 3
+    finally:
+        process.terminate()
+        stdout, stderr = process.communicate(timeout=30)
+    assert url in stdout + stderr
+    assert "IMPROVADO_API_URL" in stdout + stderr
+    assert token not in stdout + stderr
+
+
+def test_emulator_serve_needs_username_and_password_together(tmp_path: Path) -> None:
+    result = cli(["emulator", "serve", "--username", "ana", "--data-dir", str(tmp_path)], {})
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "--username and --password go together")
