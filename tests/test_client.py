@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
 from improvado_loads import (
     APIConnectionError,
@@ -25,6 +24,7 @@ from improvado_loads import (
     ServerError,
     WaitTimeoutError,
 )
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
 FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
 ADS = {"data_table_id": 1, "destination_connection_id": 1, "destination_table": "google_ads_daily"}
