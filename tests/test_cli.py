@@ -750,3 +750,25 @@ def test_emulator_serve_needs_username_and_password_together(tmp_path: Path) -> 
     result = cli(["emulator", "serve", "--username", "ana", "--data-dir", str(tmp_path)], {})
     assert result.exit_code == 2
     assert_one_error_line(result.stderr, "--username and --password go together")
+
+
+def test_deploy_bad_inputs_are_one_line(tmp_path: Path) -> None:
+    no_program = cli(["deploy", "preview", "--stack", "dev", "--cwd", str(tmp_path)], {})
+    assert no_program.exit_code == 2
+    assert_one_error_line(no_program.stderr, "no Pulumi.yaml in")
+
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    bad_pair = cli(["deploy", "up", "--stack", "dev", "--cwd", str(tmp_path), "-c", "novalue"], {})
+    assert bad_pair.exit_code == 2
+    assert_one_error_line(bad_pair.stderr, "--config takes KEY=VALUE")
+
+    missing_env = ["deploy", "up", "--stack", "dev", "--cwd", str(tmp_path),
+                   "--secret-from-env", "improvado:token=SURELY_NOT_SET_ANYWHERE"]
+    result = cli(missing_env, {"SURELY_NOT_SET_ANYWHERE": None})
+    assert result.exit_code == 2
+    assert_one_error_line(result.stderr, "SURELY_NOT_SET_ANYWHERE is not set")
+
+    gone = {"PULUMI_BACKEND_URL": (tmp_path / "no-such-dir").as_uri(), "PULUMI_CONFIG_PASSPHRASE": "x"}
+    no_backend = cli(["deploy", "preview", "--stack", "dev", "--cwd", str(tmp_path)], gone)
+    assert no_backend.exit_code == 1
+    assert_one_error_line(no_backend.stderr, "pulumi could not open stack 'dev'", "unable to open state directory")

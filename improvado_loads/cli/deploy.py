@@ -71,11 +71,20 @@ def _stack(
         selected = stack_for(cwd, stack, create=create)
     except auto.StackNotFoundError:
         raise UsageProblem(f"no stack {stack!r} for the program in {cwd.resolve()}") from None
+    except auto.CommandError as exc:
+        raise CommandFailed(f"pulumi could not open stack {stack!r}: {_first_error(exc)}") from None
     for key, value in plain:
         selected.set_config(key, auto.ConfigValue(value))
     for key, value in secrets:
         selected.set_config(key, auto.ConfigValue(value, secret=True))
     return selected
+
+
+def _first_error(exc: auto.CommandError) -> str:
+    """The engine's own error line (``error: …``) from a failed command."""
+    lines = [line.strip() for line in str(exc).splitlines()]
+    errors = [line.removeprefix("stderr:").strip() for line in lines if "error:" in line]
+    return errors[0].split("error:", 1)[1].strip() if errors else "see the output above"
 
 
 def _engine_failed(operation: str) -> CommandFailed:
