@@ -182,4 +182,6 @@ class LoadProvider(ClientProvider):
                 done = f"left load {load_id} running in Improvado (deletion_policy=retain)"
         except NotFoundError:
             done = f"load {load_id} was already gone"
-        print(f"improvado: {done}", file=sys.stderr)
+        # One write per line: several deletes run at once in one provider process.
+        sys.stderr.write(f"improvado: {done}\n")
+        sys.stderr.flush()
