@@ -137,6 +137,8 @@ def test_destroy_follows_the_deletion_policy(
     deployment.destroy()
 
     assert deployment.resources() == []
+    said = {"delete": f"deleted load {load_id}", "pause": f"paused load {load_id}", "retain": f"left load {load_id}"}
+    assert any(f"improvado: {said[policy]}" in line for line in deployment.output)
     if expected is None:
         with pytest.raises(NotFoundError):
             api.loads.get(load_id)
