@@ -8,6 +8,7 @@ language host is installed. Config given here is written to the stack first.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -87,8 +88,12 @@ def _first_error(exc: auto.CommandError) -> str:
     return errors[0].split("error:", 1)[1].strip() if errors else "see the output above"
 
 
-def _engine_failed(operation: str) -> CommandFailed:
-    return CommandFailed(f"pulumi {operation} failed (the engine's output is above)")
+def _run(operation: str, action: Callable[[], object]) -> None:
+    """Run one engine operation; its failure (already printed by the engine) ends the command."""
+    try:
+        action()
+    except auto.CommandError:
+        raise CommandFailed(f"pulumi {operation} failed (the engine's output is above)") from None
 
 
 def _confirm(yes: bool, what: str) -> None:
@@ -109,10 +114,7 @@ def preview(
       improvado-loads deploy preview --stack prod --cwd examples/multi-environment
     """
     selected = _stack(cwd, stack, config, secret_from_env)
-    try:
-        selected.preview(on_output=typer.echo, diff=True)
-    except auto.CommandError:
-        raise _engine_failed("preview") from None
+    _run("preview", lambda: selected.preview(on_output=typer.echo, diff=True))
 
 
 @app.command("up")
@@ -132,13 +134,10 @@ def up(
       improvado-loads deploy up --stack dev -c improvado:apiUrl=http://127.0.0.1:8765
     """
     selected = _stack(cwd, stack, config, secret_from_env)
-    try:
-        if not yes:
-            selected.preview(on_output=typer.echo)
-            _confirm(yes, "update")
-        selected.up(on_output=typer.echo)
-    except auto.CommandError:
-        raise _engine_failed("up") from None
+    if not yes:
+        _run("preview", lambda: selected.preview(on_output=typer.echo))
+        _confirm(yes, "update")
+    _run("up", lambda: selected.up(on_output=typer.echo))
 
 
 @app.command("refresh")
@@ -152,10 +151,7 @@ def refresh(stack: StackOption, cwd: CwdOption = Path("."), yes: YesOption = Fal
     """
     selected = _stack(cwd, stack, None, None, create=False)
     _confirm(yes, "refresh")
-    try:
-        selected.refresh(on_output=typer.echo)
-    except auto.CommandError:
-        raise _engine_failed("refresh") from None
+    _run("refresh", lambda: selected.refresh(on_output=typer.echo))
 
 
 @app.command("destroy")
@@ -169,7 +165,4 @@ def destroy(stack: StackOption, cwd: CwdOption = Path("."), yes: YesOption = Fal
     """
     selected = _stack(cwd, stack, None, None, create=False)
     _confirm(yes, "destroy")
-    try:
-        selected.destroy(on_output=typer.echo)
-    except auto.CommandError:
-        raise _engine_failed("destroy") from None
+    _run("destroy", lambda: selected.destroy(on_output=typer.echo))

@@ -25,18 +25,18 @@ from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.props import (
     CREATE_ONLY_KEYS,
-    INTEGER_KEYS,
     LOAD_INPUT_KEYS,
     LOCAL_KEYS,
+    PROVIDER_KEY,
     REPLACE_KEYS,
     UPDATE_KEYS,
     as_int,
     is_unknown,
+    known_inputs,
     load_outputs,
     plain,
 )
 
-PROVIDER_KEY = "__provider"
 #: What must match for ``adopt_load_id`` to take a load over: everything but the run policy.
 IDENTITY_FIELDS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
 CREATE_FIELDS = (*IDENTITY_FIELDS, "run_policy")
@@ -66,15 +66,12 @@ def _check_create_fields(inputs: dict[str, Any]) -> list[CheckFailure]:
 
 def check_load_inputs(news: dict[str, Any]) -> CheckResult:
     """Validate a Load's inputs; each bad property becomes one named failure."""
-    inputs = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-    failures = [
-        CheckFailure(key, f"unknown property {key!r}; a Load takes {', '.join(LOAD_INPUT_KEYS)}")
-        for key in sorted(set(inputs) - set(LOAD_INPUT_KEYS))
-    ]
-    inputs = {k: as_int(v) if k in INTEGER_KEYS else v for k, v in inputs.items() if k in LOAD_INPUT_KEYS}
-    inputs.setdefault("load_historical_data", False)
-    inputs.setdefault("deletion_policy", contract.DEFAULT_DELETION_POLICY)
-    inputs.setdefault("adopt_load_id", None)
+    defaults: dict[str, Any] = {
+        "load_historical_data": False,
+        "deletion_policy": contract.DEFAULT_DELETION_POLICY,
+        "adopt_load_id": None,
+    }
+    inputs, failures = known_inputs(news, LOAD_INPUT_KEYS, "Load", defaults)
     if inputs.get("run_policy") is None:
         policies = ", ".join(contract.RUN_POLICIES)
         failures.append(CheckFailure("run_policy", f"run_policy is required: one of {policies}"))

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from pulumi.dynamic import CheckFailure
 
 from improvado_loads.models import Load
 
+#: Where the engine keeps the pickled provider, in inputs and outputs.
+PROVIDER_KEY = "__provider"
 #: Inputs whose change needs a new load: the API updates only the run policy.
 REPLACE_KEYS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
 #: Inputs updated in place with one PUT.
@@ -52,3 +55,16 @@ def load_outputs(load: Load) -> dict[str, Any]:
         "error_text": load.error_text,
         "uploaded_rows_count": load.uploaded_rows_count,
     }
+
+
+def known_inputs(
+    news: dict[str, Any], allowed: tuple[str, ...], kind: str, defaults: dict[str, Any]
+) -> tuple[dict[str, Any], list[CheckFailure]]:
+    """The allowed inputs (ids made whole, defaults filled) and a failure per unknown key."""
+    given = {k: v for k, v in news.items() if k != PROVIDER_KEY}
+    failures = [
+        CheckFailure(key, f"unknown property {key!r}; a {kind} takes {', '.join(allowed)}")
+        for key in sorted(set(given) - set(allowed))
+    ]
+    inputs = {k: as_int(v) if k in INTEGER_KEYS else v for k, v in given.items() if k in allowed}
+    return {**defaults, **inputs}, failures

@@ -13,9 +13,8 @@ from improvado_loads.client.validation import field_errors
 from improvado_loads.errors import ConflictError
 from improvado_loads.models import Load, RunRequest
 from improvado_loads.provider.base import ClientProvider
-from improvado_loads.provider.props import INTEGER_KEYS, as_int, is_unknown, load_outputs, plain
+from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs, load_outputs, plain
 
-PROVIDER_KEY = "__provider"
 #: Inputs whose change means a new run.
 RERUN_KEYS = ("load_id", "date_from", "date_to", "triggers")
 #: Inputs that only steer how the provider waits.
@@ -31,17 +30,14 @@ class LoadRunError(Exception):
 
 def check_run_inputs(news: dict[str, Any]) -> CheckResult:
     """Validate a LoadRun's inputs, naming each bad property."""
-    inputs = {k: v for k, v in news.items() if k != PROVIDER_KEY}
-    failures = [
-        CheckFailure(key, f"unknown property {key!r}; a LoadRun takes {', '.join(RUN_INPUT_KEYS)}")
-        for key in sorted(set(inputs) - set(RUN_INPUT_KEYS))
-    ]
-    inputs = {k: as_int(v) if k in INTEGER_KEYS else v for k, v in inputs.items() if k in RUN_INPUT_KEYS}
-    inputs.setdefault("date_from", None)
-    inputs.setdefault("date_to", None)
-    inputs.setdefault("triggers", [])
-    inputs.setdefault("wait", True)
-    inputs.setdefault("timeout_seconds", DEFAULT_TIMEOUT_SECONDS)
+    defaults: dict[str, Any] = {
+        "date_from": None,
+        "date_to": None,
+        "triggers": [],
+        "wait": True,
+        "timeout_seconds": DEFAULT_TIMEOUT_SECONDS,
+    }
+    inputs, failures = known_inputs(news, RUN_INPUT_KEYS, "LoadRun", defaults)
     load_id = inputs.get("load_id")
     if not is_unknown(load_id) and not (isinstance(load_id, int) and load_id > 0):
         failures.append(CheckFailure("load_id", f"must be the id of a load, got {load_id!r}"))
