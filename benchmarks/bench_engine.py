@@ -47,15 +47,16 @@ def main() -> None:
                "IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": "bench"}
         stack = stack_for(work, "bench", env=env)
 
-        def loads(policy: str) -> None:
+        def up_with(policy: str) -> auto.UpResult:
             specs = {f"load-{i}": {"data_table_id": 1 + i % 3, "destination_connection_id": 1,
                                    "destination_table": f"t{i}", "run_policy": policy} for i in range(args.loads)}
             stack.set_config("bench:loads", auto.ConfigValue(json.dumps(specs)))
+            return stack.up()
 
         steps: list[tuple[str, Callable[[], object]]] = [
-            (f"up: create {args.loads} loads", lambda: (loads("daily"), stack.up())),
+            (f"up: create {args.loads} loads", lambda: up_with("daily")),
             ("preview: no change", lambda: stack.preview()),
-            (f"up: update {args.loads} run policies", lambda: (loads("hourly"), stack.up())),
+            (f"up: update {args.loads} run policies", lambda: up_with("hourly")),
             ("refresh", lambda: stack.refresh()),
             (f"destroy: delete {args.loads} loads", lambda: stack.destroy()),
         ]
