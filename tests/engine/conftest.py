@@ -66,8 +66,16 @@ class Deployment:
     state_dir: Path
     output: list[str] = field(default_factory=list)
 
-    def configure(self, *, loads: dict[str, Any] | None = None, runs: dict[str, Any] | None = None) -> None:
-        """Set the program's loads and runs (stack config ``test:loads`` / ``test:runs``)."""
+    def configure(
+        self,
+        *,
+        loads: dict[str, Any] | None = None,
+        runs: dict[str, Any] | None = None,
+        lookup: dict[str, Any] | None = None,
+    ) -> None:
+        """Set the program's loads, runs and look-ups (stack config ``test:loads`` / ``runs`` / ``lookup``)."""
+        if lookup is not None:
+            self.stack.set_config("test:lookup", auto.ConfigValue(json.dumps(lookup)))
         if loads is not None:
             self.stack.set_config("test:loads", auto.ConfigValue(json.dumps(loads)))
         if runs is not None:

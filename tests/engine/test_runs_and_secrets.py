@@ -96,3 +96,17 @@ def test_provider_falls_back_to_environment_credentials(
     deployment.up()
 
     assert len(api.loads.list().to_list()) == 1
+
+
+def test_look_ups_read_loads_without_managing_them(deployment: Deployment, api: ImprovadoClient) -> None:
+    outside = api.loads.create(data_table_id=3, destination_connection_id=1, destination_table="totals")
+    api.loads.create(data_table_id=3, destination_connection_id=1, destination_table="totals_copy")
+    deployment.configure(lookup={"load_id": outside.id, "data_table_id": 3})
+    deployment.clear_requests()
+
+    outputs = deployment.up().outputs
+
+    assert outputs["looked_up"].value == {"table": "totals", "status": "new"}
+    assert outputs["tables"].value == ["totals", "totals_copy"]
+    assert deployment.resources() == []  # read, not managed
+    assert deployment.writes() == []

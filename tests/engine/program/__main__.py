@@ -22,3 +22,12 @@ for name, spec in json.loads(config.get("runs") or "{}").items():
     target = loads[spec.pop("load")]
     run = LoadRun(name, load_id=target.load_id, **spec)
     pulumi.export(name, {"status": run.status, "rows": run.uploaded_rows_count})
+
+lookup = config.get_object("lookup")  # {"load_id": N, "data_table_id": M}
+if lookup:
+    from improvado_loads import get_load, get_loads
+
+    one = get_load(lookup["load_id"])
+    pulumi.export("looked_up", one.apply(lambda info: {"table": info.destination_table, "status": info.status}))
+    many = get_loads(data_table_id=lookup["data_table_id"])
+    pulumi.export("tables", many.apply(lambda infos: [info.destination_table for info in infos]))
