@@ -64,24 +64,14 @@ class WorkspaceAuth(httpx.Auth):
         )
         token_request = next(self._basic.sync_auth_flow(token_request))
         response = yield token_request
-        where = f"POST {contract.TOKEN_PATH} (workspace {self._workspace_id})"
-        if response.status_code == 401:
-            raise AuthenticationError(
-                f"{where} failed with 401: the username or password was refused",
-                method="POST",
-                path=contract.TOKEN_PATH,
-                status_code=401,
-            )
-        if response.status_code == 403:
-            raise PermissionDeniedError(
-                f"{where} failed with 403: these credentials may not use workspace {self._workspace_id}",
-                method="POST",
-                path=contract.TOKEN_PATH,
-                status_code=403,
-            )
         if response.status_code != 200:
-            raise AuthenticationError(
-                f"{where} failed with {response.status_code}: could not obtain a workspace token",
+            error, reason = {
+                401: (AuthenticationError, "the username or password was refused"),
+                403: (PermissionDeniedError, f"these credentials may not use workspace {self._workspace_id}"),
+            }.get(response.status_code, (AuthenticationError, "could not obtain a workspace token"))
+            raise error(
+                f"POST {contract.TOKEN_PATH} (workspace {self._workspace_id}) failed with "
+                f"{response.status_code}: {reason}",
                 method="POST",
                 path=contract.TOKEN_PATH,
                 status_code=response.status_code,
