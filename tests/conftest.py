@@ -131,3 +131,17 @@ def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., httpx.Cl
 
 
 # --------------------------- end of emulator fixtures ---------------------------
+
+
+# --- Pulumi engine fixture (engine and deploy tests) ---
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def pulumi_on_path() -> None:
+    """Put the Pulumi CLI on PATH, building it once if needed (scripts/ensure-pulumi)."""
+    if shutil.which("pulumi") is None:
+        out = subprocess.run([str(ROOT / "scripts" / "ensure-pulumi")], check=True, capture_output=True, text=True)
+        os.environ["PATH"] = out.stdout.strip().splitlines()[-1] + os.pathsep + os.environ["PATH"]
+    os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "1"

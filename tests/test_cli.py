@@ -26,8 +26,9 @@ from typer.testing import CliRunner, Result
 from improvado_loads import ImprovadoClient, RetryPolicy
 from improvado_loads.cli import app
 from improvado_loads.cli.common import UsageProblem
-from improvado_loads.cli.export import CloneSpec, parse_mapping, render_program, resource_names, slugify
+from improvado_loads.cli.export import parse_mapping
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.exporter import CloneSpec, render_program, resource_names, slugify
 from improvado_loads.models import DataTable, Load
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
@@ -768,6 +769,13 @@ def test_deploy_bad_inputs_are_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert_one_error_line(result.stderr, "SURELY_NOT_SET_ANYWHERE is not set")
 
+    no_engine = cli(["deploy", "preview", "--stack", "dev", "--cwd", str(tmp_path)], {"PATH": "/nonexistent"})
+    assert no_engine.exit_code == 1
+    assert_one_error_line(no_engine.stderr, "the pulumi CLI is not on PATH")
+
+
+def test_deploy_engine_failure_is_one_line(tmp_path: Path, pulumi_on_path: None) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
     gone = {"PULUMI_BACKEND_URL": (tmp_path / "no-such-dir").as_uri(), "PULUMI_CONFIG_PASSPHRASE": "x"}
     no_backend = cli(["deploy", "preview", "--stack", "dev", "--cwd", str(tmp_path)], gone)
     assert no_backend.exit_code == 1

@@ -8,6 +8,7 @@ language host is installed. Config given here is written to the stack first.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -68,6 +69,10 @@ def _stack(
             raise UsageProblem(f"--secret-from-env {key}: the environment variable {env_name} is not set")
         secrets.append((key, value))
     plain = _pairs(config, "--config")
+    if shutil.which("pulumi") is None:
+        raise CommandFailed(
+            "the pulumi CLI is not on PATH: install Pulumi (see the README) or run scripts/ensure-pulumi"
+        )
     try:
         selected = stack_for(cwd, stack, create=create)
     except auto.StackNotFoundError:

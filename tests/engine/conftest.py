@@ -27,12 +27,8 @@ PASSPHRASE = "engine-tests-passphrase"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def pulumi_on_path() -> None:
-    """Put the Pulumi CLI on PATH, building it once if needed (scripts/ensure-pulumi)."""
-    if shutil.which("pulumi") is None:
-        out = subprocess.run([str(ROOT / "scripts" / "ensure-pulumi")], check=True, capture_output=True, text=True)
-        os.environ["PATH"] = out.stdout.strip().splitlines()[-1] + os.pathsep + os.environ["PATH"]
-    os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "1"
+def _engine_on_path(pulumi_on_path: None) -> None:
+    """Every engine test needs the Pulumi CLI (see ``pulumi_on_path`` in tests/conftest.py)."""
 
 
 @pytest.fixture
