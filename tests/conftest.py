@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -86,6 +87,12 @@ def postgres_dsn() -> Iterator[str]:
             subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                            capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def token() -> str:
+    """A distinctive bearer token, so that a leak anywhere can be searched for."""
+    return f"tok-{secrets.token_hex(16)}"
 
 
 @pytest.fixture

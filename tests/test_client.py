@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -31,15 +30,8 @@ ADS = {"data_table_id": 1, "destination_connection_id": 1, "destination_table": 
 
 
 @pytest.fixture
-def token() -> str:
-    return f"tok-{secrets.token_hex(16)}"
-
-
-@pytest.fixture
-def server(tmp_path: Path, token: str) -> Iterator[EmulatorServer]:
-    settings = EmulatorSettings(
-        data_dir=tmp_path, port=0, token=token, username="ana", password="pw-" + token, run_seconds=0.05
-    )
+def server(emulator_settings: EmulatorSettings, token: str) -> Iterator[EmulatorServer]:
+    settings = replace(emulator_settings, token=token, username="ana", password="pw-" + token)
     with EmulatorServer(settings) as emulator:
         yield emulator
 
@@ -62,7 +54,7 @@ def clear_requests(server: EmulatorServer) -> None:
     httpx.delete(f"{server.url}/_emulator/requests").raise_for_status()
 
 
-def test_a_load_end_to_end(client: ImprovadoClient, tmp_path: Path) -> None:
+def test_a_load_end_to_end(client: ImprovadoClient, emulator_settings: EmulatorSettings) -> None:
     load = client.loads.create(**ADS, run_policy="daily")
     assert (load.status, load.data_table.id, str(load.run_policy)) == ("new", 1, "daily")
     assert client.loads.get(load.id) == load
@@ -74,7 +66,7 @@ def test_a_load_end_to_end(client: ImprovadoClient, tmp_path: Path) -> None:
     done = client.loads.wait(load.id, timeout=30, poll_interval=0.05, on_poll=lambda x: seen.append(str(x.status)))
 
     assert done.status == "success" and done.error_text is None and done.last_update is not None
-    with sqlite3.connect(tmp_path / "warehouse-ws1.sqlite3") as db:
+    with sqlite3.connect(emulator_settings.data_dir / "warehouse-ws1.sqlite3") as db:
         rows = db.execute("select count(*) from google_ads_daily").fetchone()[0]
     assert done.uploaded_rows_count == rows > 0
     assert seen[-1] == "success"

@@ -44,24 +44,12 @@ from improvado_loads.exporter import (
     render_project,
     render_requirements,
     render_stack_config,
-    resource_names,
     slugify,
     unmapped_connections,
 )
 from improvado_loads.models import Load
 
-__all__ = [
-    "CloneSpec",
-    "export_command",
-    "parse_mapping",
-    "render_program",
-    "render_project",
-    "render_requirements",
-    "render_stack_config",
-    "resource_names",
-    "slugify",
-    "unmapped_connections",
-]
+__all__ = ["export_command", "parse_mapping"]
 
 DEFAULT_OUT = Path("improvado-loads-export")
 DEFAULT_STACK = "dev"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from pulumi import automation as auto
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+
+from ..conftest import EMULATOR_PASSWORD, EMULATOR_USER
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = Path(__file__).parent / "program"
@@ -32,16 +33,9 @@ def _engine_on_path(pulumi_on_path: None) -> None:
 
 
 @pytest.fixture
-def token() -> str:
-    """A distinctive token, so that a leak anywhere can be searched for."""
-    return f"tok-{secrets.token_hex(16)}"
-
-
-@pytest.fixture
-def emulator(tmp_path: Path, token: str) -> Iterator[EmulatorServer]:
+def emulator(emulator_settings: EmulatorSettings, token: str) -> Iterator[EmulatorServer]:
     """A fresh emulator whose only static token is ``token`` (workspace 1)."""
-    settings = EmulatorSettings(data_dir=tmp_path / "emulator", port=0, token=token, run_seconds=0.05, tick_seconds=0.2)
-    with EmulatorServer(settings) as server:
+    with EmulatorServer(replace(emulator_settings, token=token)) as server:
         yield server
 
 
@@ -49,6 +43,15 @@ def emulator(tmp_path: Path, token: str) -> Iterator[EmulatorServer]:
 def api(emulator: EmulatorServer, token: str) -> Iterator[ImprovadoClient]:
     """A client on the emulator, for setting up and checking what the engine did."""
     with ImprovadoClient(base_url=emulator.url, token=token) as client:
+        yield client
+
+
+@pytest.fixture
+def workspace2_api(emulator: EmulatorServer) -> Iterator[ImprovadoClient]:
+    """A client on the emulator's second workspace, through the username/password exchange."""
+    with ImprovadoClient(
+        base_url=emulator.url, username=EMULATOR_USER, password=EMULATOR_PASSWORD, workspace_id=2
+    ) as client:
         yield client
 
 
@@ -117,6 +120,13 @@ class Deployment:
         httpx.delete(f"{self.emulator_url}/_emulator/requests").raise_for_status()
 
 
+def engine_env(tmp_path: Path) -> dict[str, str]:
+    """A local file backend under ``tmp_path/state`` and the passphrase for its secrets."""
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    return {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+
+
 @pytest.fixture
 def deployment(tmp_path: Path, emulator: EmulatorServer, token: str) -> Iterator[Deployment]:
     """A fresh stack of a copy of the test program, configured for the emulator."""
@@ -124,9 +134,8 @@ def deployment(tmp_path: Path, emulator: EmulatorServer, token: str) -> Iterator
     shutil.copytree(PROGRAM, work_dir)
     settings = (work_dir / "Pulumi.yaml").read_text().replace("../../../.venv", sys.prefix)
     (work_dir / "Pulumi.yaml").write_text(settings)
+    env = engine_env(tmp_path)
     state_dir = tmp_path / "state"
-    state_dir.mkdir()
-    env = {"PULUMI_BACKEND_URL": state_dir.as_uri(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
     stack = stack_for(work_dir, "test", env=env)
     stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
     stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))

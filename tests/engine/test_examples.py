@@ -12,34 +12,33 @@ from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer
 
-from .conftest import PASSPHRASE, ROOT
+from ..conftest import EMULATOR_PASSWORD, EMULATOR_USER
+from .conftest import ROOT, engine_env
 
 
 def example(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
     """A copy of the example (its stack files get written) and an engine environment."""
     work_dir = tmp_path / name
     shutil.copytree(ROOT / "examples" / name, work_dir)
-    state = tmp_path / "state"
-    state.mkdir(exist_ok=True)
-    return work_dir, {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
+    return work_dir, engine_env(tmp_path)
 
 
 def test_multi_environment_dev_and_prod_differ_only_by_config(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient
 ) -> None:
     work_dir, env = example(tmp_path, "multi-environment")
-    env |= {"IMPROVADO_USERNAME": "demo", "IMPROVADO_PASSWORD": "demo"}
+    env |= {"IMPROVADO_USERNAME": EMULATOR_USER, "IMPROVADO_PASSWORD": EMULATOR_PASSWORD}
     for name in ("dev", "prod"):
         stack = stack_for(work_dir, name, env=env)
         stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
         stack.up(color="never")
         assert stack.preview(color="never").change_summary == {"same": 4}
 
-    dev = sorted((x.data_table.id, x.destination_connection_id, str(x.run_policy)) for x in api.loads.list())
-    assert dev == [(1, 1, "hourly"), (2, 1, "after_extraction"), (3, 1, "weekly")]
-    with ImprovadoClient(base_url=emulator.url, username="demo", password="demo", workspace_id=2) as prod_api:
-        prod = sorted((x.data_table.id, x.destination_connection_id, str(x.run_policy)) for x in prod_api.loads.list())
-    assert prod == [(4, 4, "daily"), (5, 4, "after_extraction"), (6, 4, "weekly")]
+    def loads_of(client: ImprovadoClient) -> list[tuple[int, int | None, str]]:
+        return sorted((x.data_table.id, x.destination_connection_id, str(x.run_policy)) for x in client.loads.list())
+
+    assert loads_of(api) == [(1, 1, "hourly"), (2, 1, "after_extraction"), (3, 1, "weekly")]
+    assert loads_of(workspace2_api) == [(4, 4, "daily"), (5, 4, "after_extraction"), (6, 4, "weekly")]
 
 
 def test_adopt_existing_takes_over_without_creating(

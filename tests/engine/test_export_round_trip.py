@@ -12,7 +12,8 @@ from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer
 
-from .conftest import PASSPHRASE
+from ..conftest import EMULATOR_PASSWORD, EMULATOR_USER
+from .conftest import engine_env
 
 
 def export(emulator: EmulatorServer, token: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -21,12 +22,6 @@ def export(emulator: EmulatorServer, token: str, out: Path, *extra: str) -> subp
         env={"PATH": "/usr/bin:/bin", "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token},
         capture_output=True, text=True, check=True,
     )
-
-
-def engine_env(tmp_path: Path, name: str) -> dict[str, str]:
-    state = tmp_path / name
-    state.mkdir()
-    return {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE}
 
 
 def test_export_adopts_every_load_and_the_next_preview_is_empty(
@@ -42,7 +37,7 @@ def test_export_adopts_every_load_and_the_next_preview_is_empty(
     export(emulator, token, out)
     assert (out / "__main__.py").read_text().count("adopt_load_id=") == 3
 
-    stack = stack_for(out, "test", env={**engine_env(tmp_path, "state"), "IMPROVADO_API_TOKEN": token})
+    stack = stack_for(out, "test", env={**engine_env(tmp_path), "IMPROVADO_API_TOKEN": token})
     requests = f"{emulator.url}/_emulator/requests"
     httpx.delete(requests).raise_for_status()
     result = stack.up(color="never")
@@ -54,7 +49,7 @@ def test_export_adopts_every_load_and_the_next_preview_is_empty(
 
 
 def test_export_clones_into_another_workspace(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str, workspace2_api: ImprovadoClient
 ) -> None:
     api.loads.create(data_table_id=1, destination_connection_id=1, destination_table="ads", run_policy="daily")
     api.loads.create(data_table_id=3, destination_connection_id=1, destination_table="totals")
@@ -63,13 +58,13 @@ def test_export_clones_into_another_workspace(
            "--map-data-table", "1=4", "--map-data-table", "3=6")
     assert "adopt_load_id" not in (out / "__main__.py").read_text()
 
-    env = {**engine_env(tmp_path, "state"), "IMPROVADO_USERNAME": "demo", "IMPROVADO_PASSWORD": "demo"}
+    env = {**engine_env(tmp_path), "IMPROVADO_USERNAME": EMULATOR_USER, "IMPROVADO_PASSWORD": EMULATOR_PASSWORD}
     stack = stack_for(out, "test", env=env)
     assert stack.get_config("improvado:workspaceId").value == "2"
     stack.up(color="never")
 
-    with ImprovadoClient(base_url=emulator.url, username="demo", password="demo", workspace_id=2) as prod:
-        clones = sorted((x.data_table.id, x.destination_connection_id, x.destination_table) for x in prod.loads.list())
-    assert clones == [(4, 4, "ads"), (6, 4, "totals")]
+    clones = workspace2_api.loads.list()
+    assert sorted((x.data_table.id, x.destination_connection_id, x.destination_table) for x in clones) == [
+        (4, 4, "ads"), (6, 4, "totals")]
     assert len(api.loads.list().to_list()) == 2  # the originals, untouched
     assert stack.preview(color="never").change_summary == {"same": 3}

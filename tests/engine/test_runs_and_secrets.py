@@ -11,6 +11,7 @@ import pytest
 from pulumi import automation as auto
 
 from improvado_loads import ImprovadoClient
+from improvado_loads.emulator import EmulatorSettings
 
 from .conftest import Deployment
 
@@ -24,7 +25,7 @@ def warehouse_rows(emulator_dir: Path, table: str) -> int:
 
 
 def test_load_run_moves_rows_and_reruns_when_triggers_change(
-    deployment: Deployment, api: ImprovadoClient, tmp_path: Path
+    deployment: Deployment, api: ImprovadoClient, emulator_settings: EmulatorSettings
 ) -> None:
     rng = {"date_from": "2000-01-01", "date_to": "2100-01-01"}  # every day of the data table
     deployment.configure(loads={"ads": ADS}, runs={"backfill": {"load": "ads", **rng, "triggers": ["v1"]}})
@@ -32,7 +33,7 @@ def test_load_run_moves_rows_and_reruns_when_triggers_change(
 
     run = result.outputs["backfill"].value
     assert run["status"] == "success"
-    assert run["rows"] == warehouse_rows(tmp_path / "emulator", "google_ads_daily") > 0
+    assert run["rows"] == warehouse_rows(emulator_settings.data_dir, "google_ads_daily") > 0
 
     deployment.clear_requests()
     assert deployment.preview().change_summary == {"same": 3}
@@ -40,7 +41,7 @@ def test_load_run_moves_rows_and_reruns_when_triggers_change(
     deployment.up()
     runs = [w for w in deployment.writes() if w["path"].endswith("/run")]
     assert len(runs) == 1
-    assert warehouse_rows(tmp_path / "emulator", "google_ads_daily") == run["rows"]  # replaced, not doubled
+    assert warehouse_rows(emulator_settings.data_dir, "google_ads_daily") == run["rows"]  # replaced, not doubled
 
 
 def test_failed_run_fails_the_deployment_with_the_error_text(deployment: Deployment) -> None:
@@ -87,7 +88,7 @@ def test_token_is_nowhere_in_state_files_or_engine_output(
 
 
 def test_provider_falls_back_to_environment_credentials(
-    tmp_path: Path, emulator: object, token: str, deployment: Deployment, api: ImprovadoClient
+    token: str, deployment: Deployment, api: ImprovadoClient
 ) -> None:
     deployment.stack.remove_config("improvado:token")
     deployment.stack.workspace.env_vars["IMPROVADO_API_TOKEN"] = token
