@@ -27,7 +27,14 @@ from improvado_loads.errors import (
     ServerError,
     WaitTimeoutError,
 )
-from improvado_loads.models import DataTable, DestinationConnection, LoadStatus, RunPolicy
+from improvado_loads.models import (
+    DataTable,
+    DestinationConnection,
+    LoadStatus,
+    PostgresqlParams,
+    RunPolicy,
+    SqliteParams,
+)
 from improvado_loads.models import Load as LoadModel
 
 if TYPE_CHECKING:
@@ -54,11 +61,13 @@ __all__ = [
     "LoadStatus",
     "NotFoundError",
     "PermissionDeniedError",
+    "PostgresqlParams",
     "RateLimitedError",
     "RetryPolicy",
     "RunFailedError",
     "RunPolicy",
     "ServerError",
+    "SqliteParams",
     "WaitTimeoutError",
     "get_load",
     "get_loads",

@@ -22,6 +22,21 @@ DATA_TABLES_PATH: Final = f"{API_PREFIX}/data-tables"
 DESTINATION_CONNECTIONS_PATH: Final = f"{API_PREFIX}/destinations/{{destination_name}}/connections"
 
 
+def destination_connections_path(destination_name: str) -> str:
+    """Path of the connections of one destination type (list ``GET``, create ``POST``)."""
+    return DESTINATION_CONNECTIONS_PATH.format(destination_name=destination_name)
+
+
+def destination_connection_path(destination_name: str, connection_id: int) -> str:
+    """Path of one connection (``GET``, ``PATCH`` title, ``PUT`` reauthorize, ``DELETE``)."""
+    return f"{destination_connections_path(destination_name)}/{connection_id}"
+
+
+def destination_connection_recheck_path(destination_name: str, connection_id: int) -> str:
+    """Path that tests a connection again (``PUT``)."""
+    return f"{destination_connection_path(destination_name, connection_id)}/recheck"
+
+
 def load_path(load_id: int) -> str:
     """Path of one load."""
     return f"{LOADS_PATH}/{load_id}"
@@ -78,3 +93,34 @@ TOKEN_TTL_SECONDS: Final = 30 * 60
 #: An incremental run without a date range reloads from the last loaded date;
 #: on its very first run (without historical data) it loads this many days.
 FIRST_RUN_WINDOW_DAYS: Final = 7
+
+# --- destination connections (paths documented; the rest assumed) ----------
+#: The key of the connection params that the client sends (create and
+#: reauthorize). Documented: the reauthorize body says ``connection_params``.
+CONNECTION_PARAMS_KEY: Final = "connection_params"
+#: Every spelling the emulator accepts: the create page of the reference
+#: spells the key ``conenctions_params``. Giving both in one body is a 400.
+CONNECTION_PARAMS_KEYS: Final = (CONNECTION_PARAMS_KEY, "conenctions_params")
+#: Destination types that the emulator can really connect to, and their params.
+CONNECTABLE_DESTINATIONS: Final = ("postgresql", "sqlite")
+#: Param fields that are secret per destination type: never returned by the
+#: API, never shown in a repr, a log line or an error.
+SECRET_PARAM_FIELDS: Final[dict[str, tuple[str, ...]]] = {"postgresql": ("password",), "sqlite": ()}
+#: PostgreSQL param defaults.
+POSTGRES_DEFAULT_PORT: Final = 5432
+POSTGRES_DEFAULT_SCHEMA: Final = "public"
+#: A SQLite destination's ``database``: a file name inside the emulator's data
+#: dir (no ``/``, no ``\\``, not ``.`` or ``..``).
+SQLITE_DATABASE_PATTERN: Final = r"^(?!\.{1,2}$)[^/\\\x00]{1,255}$"
+#: Connection fields that ``PATCH`` may change; any other key is a 400 naming it.
+CONNECTION_UPDATABLE_FIELDS: Final = ("title", "create_load_for_new_tables")
+#: Longest connection title.
+CONNECTION_TITLE_MAX: Final = 255
+#: How long the connection test waits for the destination to answer.
+CONNECTION_CHECK_TIMEOUT_SECONDS: Final = 5
+#: The status a connection has after a passed / failed test; ``initializing``
+#: is only seen on connections that were never tested.
+CONNECTION_ACTIVE: Final = "active"
+CONNECTION_ERROR: Final = "error"
+#: What a load's run says (``error_text``) when its connection was deleted.
+DELETED_CONNECTION_ERROR: Final = "destination connection {connection_id} was deleted"

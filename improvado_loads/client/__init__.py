@@ -10,7 +10,8 @@ import httpx
 from improvado_loads import contract
 from improvado_loads.client._core import DEFAULT_TIMEOUT, HTTPCore
 from improvado_loads.client.auth import WorkspaceAuth
-from improvado_loads.client.catalog import DataTables, DestinationConnections
+from improvado_loads.client.catalog import DataTables
+from improvado_loads.client.destinations import DestinationConnections
 from improvado_loads.client.loads import Loads
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.retry import RetryPolicy
