@@ -73,7 +73,7 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     """An Improvado load order, managed by Pulumi (type ``pulumi-python:dynamic/improvado:Load``)."""
 
     load_id: pulumi.Output[int]
-    """The load's id in Improvado (also the resource id)."""
+    """The load's id in Improvado: the resource id, so it stays known while a preview plans an update."""
     data_table_id: pulumi.Output[int]
     data_table: pulumi.Output[dict[str, Any]]
     """The data table as Improvado describes it: id, title, data_class, by_accounts."""
@@ -106,7 +106,6 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
         props: dict[str, Any] = {
             **vars(args),
             "run_policy": _enum_value(args.run_policy),
-            "load_id": None,
             "data_table": None,
             "status": None,
             "last_update": None,
@@ -114,6 +113,10 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
             "uploaded_rows_count": None,
         }
         super().__init__(LoadProvider(), resource_name, props, opts)
+        # Not an output of the provider: a dynamic provider cannot preview an update, so the
+        # engine shows every output as unknown then, and whatever depends on it (a LoadRun)
+        # would look replaced. The id of a resource under update stays known.
+        self.load_id = self.id.apply(int)
 
 
 @dataclass

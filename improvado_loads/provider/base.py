@@ -8,6 +8,7 @@ from typing import Any
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from improvado_loads.client import ImprovadoClient
+from improvado_loads.provider.errors import install as report_errors_in_one_line
 from improvado_loads.provider.settings import ConfigLookup, client_from_config
 
 
@@ -29,6 +30,8 @@ class ClientProvider(ResourceProvider):
         self.__dict__.update(state)
 
     def configure(self, req: ConfigureRequest) -> None:
+        # Runs in the provider host only: from here on our errors are reported as one line.
+        report_errors_in_one_line()
         self._lookup: ConfigLookup = req.config.get
 
     @property

@@ -23,6 +23,7 @@ from improvado_loads.client.validation import field_errors
 from improvado_loads.errors import ConflictError, NotFoundError
 from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
+from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.props import (
     CREATE_ONLY_KEYS,
     LOAD_INPUT_KEYS,
@@ -46,7 +47,7 @@ IMPORT_HINT = (
 )
 
 
-class LoadProviderError(Exception):
+class LoadProviderError(ProviderError):
     """A Load lifecycle step failed; the message's first line says why."""
 
 

@@ -13,6 +13,7 @@ from improvado_loads.client.validation import field_errors
 from improvado_loads.errors import ConflictError
 from improvado_loads.models import Load, RunRequest
 from improvado_loads.provider.base import ClientProvider
+from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs, load_outputs, plain
 
 #: Inputs whose change means a new run.
@@ -24,7 +25,7 @@ DEFAULT_TIMEOUT_SECONDS = 3600
 RESULT_KEYS = ("status", "uploaded_rows_count", "error_text", "last_update")
 
 
-class LoadRunError(Exception):
+class LoadRunError(ProviderError):
     """A run could not start, did not end in time, or failed."""
 
 

@@ -49,20 +49,27 @@ def test_second_preview_shows_no_change_and_writes_nothing(deployment: Deploymen
 
 
 def test_run_policy_change_is_an_in_place_update(deployment: Deployment, api: ImprovadoClient) -> None:
-    deployment.configure(loads={"ads": ADS})
+    """The preview says what up does: one update of the load; its LoadRun stays (issue 7)."""
+    deployment.configure(loads={"ads": ADS}, runs={"backfill": {"load": "ads", "triggers": ["v1"]}})
     deployment.up()
     before = live_load(deployment, api, "ads")
 
     deployment.configure(loads={"ads": {**ADS, "run_policy": "hourly"}})
-    assert deployment.preview().change_summary == {"same": 1, "update": 1}
+    deployment.output.clear()
+    preview = deployment.preview()
+    assert preview.change_summary == {"same": 2, "update": 1}
+    planned = "\n".join(deployment.output)
+    assert "LoadRun backfill" not in planned and "replace" not in planned and "[unknown]" not in planned
+    assert 'run_policy: "daily" => "hourly"' in planned
     deployment.clear_requests()
     result = deployment.up()
 
-    assert result.summary.resource_changes == {"same": 1, "update": 1}
+    assert result.summary.resource_changes == {"same": 2, "update": 1}
     after = live_load(deployment, api, "ads")
     assert after.id == before.id
     assert str(after.run_policy) == "hourly"
     assert [(w["method"], w["path"]) for w in deployment.writes()] == [("PUT", f"/api/v3/loads/{before.id}")]
+    assert [r["outputs"]["load_id"] for r in deployment.resources(":LoadRun")] == [before.id]
 
 
 def test_destination_table_change_replaces_the_load(deployment: Deployment, api: ImprovadoClient) -> None:
@@ -192,3 +199,8 @@ def test_create_conflict_names_the_existing_load_and_adoption(deployment: Deploy
 
     assert f"already exists (load {existing.id})" in str(failed.value)
     assert f"adopt_load_id={existing.id}" in str(failed.value)
+    # One line under the resource's name, not a Python traceback (issue 7).
+    output = "\n".join(deployment.output)
+    assert "Traceback" not in output and "File \"" not in output and "LoadProviderError" not in output
+    diagnostics = output[output.index("Load (ads):"):output.index("Resources:")].strip().splitlines()
+    assert len(diagnostics) == 2 and diagnostics[1].strip().startswith("error: a load of data table 1")
