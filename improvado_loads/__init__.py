@@ -25,6 +25,7 @@ from improvado_loads.errors import (
     RateLimitedError,
     RunFailedError,
     ServerError,
+    TableInUseError,
     WaitTimeoutError,
 )
 from improvado_loads.models import (
@@ -68,6 +69,7 @@ __all__ = [
     "RunPolicy",
     "ServerError",
     "SqliteParams",
+    "TableInUseError",
     "WaitTimeoutError",
     "get_load",
     "get_loads",

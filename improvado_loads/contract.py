@@ -79,6 +79,14 @@ DEFAULT_DELETION_POLICY: Final = "delete"
 UPDATABLE_FIELDS: Final = ("run_policy",)
 #: Key of the 409 body that names the existing load.
 CONFLICT_LOAD_ID_KEY: Final = "load_id"
+#: Key of a 409 body saying which conflict it is (absent: the same load exists).
+CONFLICT_CODE_KEY: Final = "code"
+#: The 409 code of a create into a (connection, table) that another load of the
+#: workspace already targets: two loads into one table overwrite each other's rows.
+TABLE_IN_USE_CODE: Final = "destination_table_in_use"
+#: The create field that allows a second load into a table already targeted
+#: (sent only when true, so that a body without it means "refuse").
+ALLOW_SHARED_TABLE_FIELD: Final = "allow_shared_table"
 #: Error bodies: ``{"detail": ..., "errors": {field: [msg]}}``; one secondary
 #: source shows ``{"details": ...}``, so both keys are read.
 ERROR_DETAIL_KEYS: Final = ("detail", "details")

@@ -21,6 +21,7 @@ __all__ = [
     "RateLimitedError",
     "RunFailedError",
     "ServerError",
+    "TableInUseError",
     "WaitTimeoutError",
 ]
 
@@ -88,6 +89,13 @@ class ConflictError(ImprovadoError):
     def __init__(self, message: str, *, existing_load_id: int | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.existing_load_id = existing_load_id
+
+
+class TableInUseError(ConflictError):
+    """409 (or refused before sending): another load already targets this destination table.
+
+    ``existing_load_id`` names that load; ``allow_shared_table=True`` allows the second load.
+    """
 
 
 class RateLimitedError(ImprovadoError):

@@ -303,6 +303,16 @@ class LoadCreate(_Request):
     destination_table: str = Field(min_length=1, pattern=contract.DESTINATION_TABLE_PATTERN)
     run_policy: RunPolicy = RunPolicy.MANUAL
     load_historical_data: bool = False
+    #: Allow this load into a table that another load already targets (assumed field:
+    #: ``contract.ALLOW_SHARED_TABLE_FIELD``); sent only when true.
+    allow_shared_table: bool = False
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body: ``allow_shared_table`` only when it is true."""
+        data = self.model_dump(mode="json")
+        if not self.allow_shared_table:
+            data.pop(contract.ALLOW_SHARED_TABLE_FIELD)
+        return data
 
 
 class LoadUpdate(_Request):

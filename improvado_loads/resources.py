@@ -58,6 +58,8 @@ class LoadArgs:
     :param deletion_policy: what removing the resource does: ``delete`` (default), ``pause``
         (keep it in Improvado, paused) or ``retain`` (leave it running). Changes nothing remote.
     :param adopt_load_id: take over this existing load instead of creating one (see module docs).
+    :param allow_shared_table: allow this load into a table another load already targets (refused
+        otherwise: two loads into one table overwrite each other's rows). Read on create only.
     """
 
     data_table_id: pulumi.Input[int]
@@ -67,6 +69,7 @@ class LoadArgs:
     load_historical_data: pulumi.Input[bool] = False
     deletion_policy: pulumi.Input[str] = contract.DEFAULT_DELETION_POLICY
     adopt_load_id: pulumi.Input[int] | None = None
+    allow_shared_table: pulumi.Input[bool] = False
 
 
 class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
@@ -83,6 +86,7 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     load_historical_data: pulumi.Output[bool]
     deletion_policy: pulumi.Output[str]
     adopt_load_id: pulumi.Output[int | None]
+    allow_shared_table: pulumi.Output[bool]
     status: pulumi.Output[str]
     """State of the last run: new, queued, running, success, failed, paused."""
     last_update: pulumi.Output[str | None]

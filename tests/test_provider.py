@@ -32,6 +32,7 @@ def test_check_accepts_a_good_load_and_fills_defaults() -> None:
     assert result.inputs == {
         "data_table_id": 1, "destination_connection_id": 2, "destination_table": "ads", "run_policy": "daily",
         "load_historical_data": False, "deletion_policy": contract.DEFAULT_DELETION_POLICY, "adopt_load_id": None,
+        "allow_shared_table": False,
     }
 
 
@@ -69,7 +70,9 @@ def test_check_leaves_unknown_values_alone_during_preview() -> None:
         ({"destination_table": "ads2"}, True, ["destination_table"], False),
         ({"destination_connection_id": 2.0}, True, ["destination_connection_id"], False),
         ({"load_historical_data": True}, True, ["load_historical_data"], True),
-        ({"data_table_id": UNKNOWN}, True, ["data_table_id"], False),
+        # Same (connection, table): the old load goes first, a second load into one table is refused.
+        ({"data_table_id": UNKNOWN}, True, ["data_table_id"], True),
+        ({"data_table_id": 2.0}, True, ["data_table_id"], True),
         ({"run_policy": UNKNOWN}, True, [], False),
     ],
 )

@@ -20,6 +20,7 @@ from improvado_loads.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    TableInUseError,
 )
 
 logger = logging.getLogger("improvado_loads")
@@ -128,7 +129,9 @@ def error_for(method: str, path: str, response: httpx.Response) -> ImprovadoErro
         return NotFoundError(message, **common)
     if status == 409:
         existing = body.get(contract.CONFLICT_LOAD_ID_KEY) if isinstance(body, dict) else None
-        return ConflictError(message, existing_load_id=int(existing) if existing else None, **common)
+        code = body.get(contract.CONFLICT_CODE_KEY) if isinstance(body, dict) else None
+        kind = TableInUseError if code == contract.TABLE_IN_USE_CODE else ConflictError
+        return kind(message, existing_load_id=int(existing) if existing else None, **common)
     if status == 429:
         retry_after = RetryableResponse(response).retry_after
         return RateLimitedError(message, retry_after=retry_after, **common)

@@ -11,7 +11,13 @@ from improvado_loads import contract
 from improvado_loads.client._core import HTTPCore
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.validation import validated
-from improvado_loads.errors import APIConnectionError, ConflictError, ServerError, WaitTimeoutError
+from improvado_loads.errors import (
+    APIConnectionError,
+    ConflictError,
+    ServerError,
+    TableInUseError,
+    WaitTimeoutError,
+)
 from improvado_loads.models import Load, LoadCreate, LoadUpdate, RunPolicy, RunRequest
 
 
@@ -56,8 +62,14 @@ class Loads:
         destination_table: str,
         run_policy: RunPolicy | str = RunPolicy.MANUAL,
         load_historical_data: bool = False,
+        allow_shared_table: bool = False,
     ) -> Load:
         """Create a load.
+
+        Two loads into one destination table overwrite each other's rows, so a
+        create into a (connection, table) that another load of the workspace
+        already targets raises :class:`TableInUseError` naming that load, before
+        anything is sent, unless ``allow_shared_table=True``.
 
         A create whose answer was lost is never blindly sent again: the load is
         looked up by (data table, connection, table) first and returned if there.
@@ -70,8 +82,11 @@ class Loads:
             destination_table=destination_table,
             run_policy=run_policy,
             load_historical_data=load_historical_data,
+            allow_shared_table=allow_shared_table,
         )
-        payload = body.model_dump(mode="json")
+        if not body.allow_shared_table:
+            self._refuse_shared_table(body)
+        payload = body.body()
         last_error: Exception | None = None
         for attempt in range(self._core.retry.max_retries + 1):
             if attempt:
@@ -100,6 +115,24 @@ class Loads:
                 raise
         assert last_error is not None
         raise last_error
+
+    def _refuse_shared_table(self, body: LoadCreate) -> None:
+        """Raise when another load of the workspace already targets the body's (connection, table)."""
+        same_table = [
+            load
+            for load in self.list(destination_connection_id=body.destination_connection_id)
+            if load.destination_table == body.destination_table
+        ]
+        if not same_table or any(load.data_table.id == body.data_table_id for load in same_table):
+            return  # a free table, or this very load exists (the service's own 409 says so)
+        load, path = same_table[0], contract.LOADS_PATH
+        raise TableInUseError(
+            f"POST {path} refused: load {load.id} (data table {load.data_table.id}) already loads into "
+            f"connection {body.destination_connection_id} table '{body.destination_table}'; two loads into "
+            f"one table overwrite each other's rows. Choose another table, or pass "
+            f"{contract.ALLOW_SHARED_TABLE_FIELD}=True if they must share it",
+            method="POST", path=path, existing_load_id=load.id,
+        )
 
     def update(self, load_id: int, *, run_policy: RunPolicy | str) -> Load:
         """Change a load's run policy (the only field the API lets change)."""

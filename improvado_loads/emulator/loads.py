@@ -100,6 +100,8 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
             f"table '{body.destination_table}' already exists (load {existing.id}).",
             extra={contract.CONFLICT_LOAD_ID_KEY: existing.id},
         )
+    if not body.allow_shared_table:
+        _refuse_shared_table(session, workspace_id, body)
     now = naive_utc(emulator.clock.now())
     load = LoadRow(
         workspace_id=workspace_id,
@@ -119,6 +121,27 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
     session.add(load)
     session.flush()
     return load
+
+
+def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate) -> None:
+    """409 naming the load that already targets the body's (connection, table)."""
+    sharing = session.scalar(
+        select(LoadRow)
+        .where(
+            LoadRow.workspace_id == workspace_id,
+            LoadRow.destination_connection_id == body.destination_connection_id,
+            LoadRow.destination_table == body.destination_table,
+        )
+        .order_by(LoadRow.id)
+    )
+    if sharing is not None:
+        raise ApiError(
+            409,
+            f"Load {sharing.id} (data table {sharing.data_table_id}) already loads into connection "
+            f"{body.destination_connection_id} table '{body.destination_table}': two loads into one table "
+            f"overwrite each other's rows. Send \"{contract.ALLOW_SHARED_TABLE_FIELD}\": true to allow it.",
+            extra={contract.CONFLICT_LOAD_ID_KEY: sharing.id, contract.CONFLICT_CODE_KEY: contract.TABLE_IN_USE_CODE},
+        )
 
 
 def update_load(emulator: Emulator, session: Session, load: LoadRow, raw: Any) -> None:

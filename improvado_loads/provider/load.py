@@ -20,7 +20,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from improvado_loads import contract
 from improvado_loads.client.validation import field_errors
-from improvado_loads.errors import ConflictError, NotFoundError
+from improvado_loads.errors import ConflictError, NotFoundError, TableInUseError
 from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.errors import ProviderError
@@ -40,7 +40,7 @@ from improvado_loads.provider.props import (
 
 #: What must match for ``adopt_load_id`` to take a load over: everything but the run policy.
 IDENTITY_FIELDS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
-CREATE_FIELDS = (*IDENTITY_FIELDS, "run_policy")
+CREATE_FIELDS = (*IDENTITY_FIELDS, "run_policy", "allow_shared_table")
 IMPORT_HINT = (
     "Pulumi's own import (the `import` option, `pulumi import`) cannot serve dynamic resources "
     "(pulumi/pulumi#16175), so adoption is an input of Load."
@@ -71,6 +71,7 @@ def check_load_inputs(news: dict[str, Any]) -> CheckResult:
         "load_historical_data": False,
         "deletion_policy": contract.DEFAULT_DELETION_POLICY,
         "adopt_load_id": None,
+        "allow_shared_table": False,
     }
     inputs, failures = known_inputs(news, LOAD_INPUT_KEYS, "Load", defaults)
     if inputs.get("run_policy") is None:
@@ -101,13 +102,13 @@ class LoadProvider(ClientProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [k for k in REPLACE_KEYS if _differs(olds.get(k), news.get(k))]
         updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(olds.get(k), news.get(k))]
-        # A replacement with the same (table, connection, destination) must delete first:
-        # the API refuses a second identical load.
-        same_identity = replaces and not set(replaces) & set(REPLACE_KEYS[:3])
+        # A replacement into the same (connection, destination table) must delete first:
+        # a second load into a table another load targets is refused (TableInUseError).
+        same_table = replaces and not {"destination_connection_id", "destination_table"} & set(replaces)
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
-            delete_before_replace=bool(same_identity),
+            delete_before_replace=bool(same_table),
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
@@ -118,6 +119,13 @@ class LoadProvider(ClientProvider):
     def _create(self, args: dict[str, Any]) -> Load:
         try:
             return self.client.loads.create(**{k: args[k] for k in CREATE_FIELDS})
+        except TableInUseError as exc:
+            raise LoadProviderError(
+                f"load {exc.existing_load_id} already loads into connection {args['destination_connection_id']} "
+                f"table {args['destination_table']!r}; two loads into one table overwrite each other's rows. "
+                "Choose another destination_table, or set allow_shared_table=True on this Load if they must "
+                "share it."
+            ) from None
         except ConflictError as exc:
             existing = exc.existing_load_id
             raise LoadProviderError(

@@ -18,7 +18,7 @@ UPDATE_KEYS = ("run_policy",)
 #: Inputs that only steer the provider: no call to the API when they change.
 LOCAL_KEYS = ("deletion_policy",)
 #: Inputs read on create only; changing or removing them later changes nothing.
-CREATE_ONLY_KEYS = ("adopt_load_id",)
+CREATE_ONLY_KEYS = ("adopt_load_id", "allow_shared_table")
 LOAD_INPUT_KEYS = REPLACE_KEYS + UPDATE_KEYS + LOCAL_KEYS + CREATE_ONLY_KEYS
 INTEGER_KEYS = ("data_table_id", "destination_connection_id", "adopt_load_id", "load_id", "timeout_seconds")
 
