@@ -2,17 +2,19 @@
 
 - :class:`ImprovadoClient`: the typed Loads API client (``client.loads.create(...)``).
 - :class:`Load`, :class:`LoadArgs`, :class:`LoadRun`, :func:`get_load`, :func:`get_loads`:
-  the Pulumi resources and look-ups (imported lazily, so the client works without
-  loading the Pulumi SDK).
-- ``improvado-loads``: the command line; ``improvado-loads emulator serve``: the
-  local emulator of the API.
+  the Pulumi resources and look-ups (extra ``improvado-loads[pulumi]``).
+- ``improvado-loads``: the command line (extra ``[cli]``); ``improvado-loads emulator
+  serve``: the local emulator of the API (extra ``[emulator]``).
+
+Every name is imported on first use, so ``import improvado_loads`` costs almost
+nothing and the client never loads the Pulumi SDK, the CLI or the web server.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from improvado_loads.client import ImprovadoClient, RetryPolicy
 from improvado_loads.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -28,22 +30,41 @@ from improvado_loads.errors import (
     TableInUseError,
     WaitTimeoutError,
 )
-from improvado_loads.models import (
-    DataTable,
-    DestinationConnection,
-    LoadStatus,
-    PostgresqlParams,
-    RunPolicy,
-    SqliteParams,
-)
-from improvado_loads.models import Load as LoadModel
 
 if TYPE_CHECKING:
+    from improvado_loads.client import ImprovadoClient, RetryPolicy
+    from improvado_loads.models import (
+        DataTable,
+        DestinationConnection,
+        LoadStatus,
+        PostgresqlParams,
+        RunPolicy,
+        SqliteParams,
+    )
+    from improvado_loads.models import Load as LoadModel
     from improvado_loads.resources import Load, LoadArgs, LoadRun, get_load, get_loads
 
 __version__ = "0.1.0"
 
-_PULUMI_NAMES = {"Load", "LoadArgs", "LoadRun", "LoadRunArgs", "get_load", "get_loads", "LoadInfo"}
+#: Where each lazily imported name lives: (module, attribute).
+_LAZY = {
+    "ImprovadoClient": ("improvado_loads.client", "ImprovadoClient"),
+    "RetryPolicy": ("improvado_loads.client", "RetryPolicy"),
+    "DataTable": ("improvado_loads.models", "DataTable"),
+    "DestinationConnection": ("improvado_loads.models", "DestinationConnection"),
+    "LoadStatus": ("improvado_loads.models", "LoadStatus"),
+    "RunPolicy": ("improvado_loads.models", "RunPolicy"),
+    "PostgresqlParams": ("improvado_loads.models", "PostgresqlParams"),
+    "SqliteParams": ("improvado_loads.models", "SqliteParams"),
+    "LoadModel": ("improvado_loads.models", "Load"),
+    **{
+        name: ("improvado_loads.resources", name)
+        for name in ("Load", "LoadArgs", "LoadRun", "LoadRunArgs", "get_load", "get_loads", "LoadInfo")
+    },
+}
+
+#: The extra that brings the Pulumi SDK, named when it is missing.
+PULUMI_EXTRA_HINT = "pip install 'improvado-loads[pulumi]'"
 
 __all__ = [
     "APIConnectionError",
@@ -77,8 +98,20 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _PULUMI_NAMES:
-        from improvado_loads import resources
-
-        return getattr(resources, name)
-    raise AttributeError(f"module 'improvado_loads' has no attribute {name!r}")
+    """Import a public name on first use (the Pulumi names need the ``[pulumi]`` extra)."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'improvado_loads' has no attribute {name!r}")
+    module_name, attribute = where
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] == "pulumi":
+            raise ModuleNotFoundError(
+                f"improvado_loads.{name} needs the Pulumi SDK, which is not installed: {PULUMI_EXTRA_HINT}",
+                name=exc.name,
+            ) from exc
+        raise
+    value = getattr(module, attribute)
+    globals()[name] = value
+    return value

@@ -14,6 +14,16 @@ from typing import Final
 DEFAULT_BASE_URL: Final = "https://embedded.improvado.io"
 API_PREFIX: Final = "/api/v3"
 
+#: The environment variables that the client (``ImprovadoClient.from_env``), the
+#: Pulumi provider and the command line read, by client argument.
+ENV_VARS: Final = {
+    "base_url": "IMPROVADO_API_URL",
+    "token": "IMPROVADO_API_TOKEN",
+    "username": "IMPROVADO_USERNAME",
+    "password": "IMPROVADO_PASSWORD",
+    "workspace_id": "IMPROVADO_WORKSPACE_ID",
+}
+
 # --- paths (documented by the endpoint index unless marked) -----------------
 TOKEN_PATH: Final = f"{API_PREFIX}/token"
 LOADS_PATH: Final = f"{API_PREFIX}/loads"

@@ -254,11 +254,11 @@ def render_stack_config(api_url: str, workspace_id: int | None) -> str:
 
 
 def render_requirements() -> str:
-    """``requirements.txt``: this package, with a reminder to pin it."""
+    """``requirements.txt``: this package with its Pulumi extra, with a reminder to pin it."""
     return (
-        "# Pin the version you exported with (e.g. improvado-loads==" + __version__ + "),\n"
+        "# Pin the version you exported with (e.g. improvado-loads[pulumi]==" + __version__ + "),\n"
         "# so that a later release cannot change what this program does.\n"
-        "improvado-loads\n"
+        "improvado-loads[pulumi]\n"
     )
 
 

@@ -218,13 +218,16 @@ def test_loads_get_table_and_json(env: dict[str, str | None], created: list[Load
     assert json.loads(result.stdout) == load.model_dump(mode="json")
 
 
-def test_unknown_load_is_one_line(env: dict[str, str | None], cli_token: str) -> None:
+def test_unknown_load_is_one_line_in_words(env: dict[str, str | None], cli_token: str) -> None:
     for command in (["loads", "get", "999"], ["loads", "run", "999"], ["loads", "run", "999", "--wait"]):
-        result = cli(command, env)
+        result = cli(command, {**env, "IMPROVADO_WORKSPACE_ID": "1"})
         assert result.exit_code == 1, result.output
         assert result.stdout == ""
-        assert_one_error_line(result.stderr, "404", "/loads/999")
+        line = assert_one_error_line(result.stderr, "load 999 does not exist in workspace 1")
+        assert "/api/v3" not in line and "PUT" not in line and "GET" not in line
         assert cli_token not in result.output
+    result = cli(["loads", "get", "999"], env)
+    assert_one_error_line(result.stderr, "load 999 does not exist in the token's workspace")
 
 
 # --- loads run ---------------------------------------------------------------
@@ -384,7 +387,11 @@ def test_unreachable_api_is_one_line(env: dict[str, str | None], cli_token: str)
     done = script(["loads", "list", "--api-url", "http://127.0.0.1:9"], env)
     assert done.returncode == 1, done.stderr
     assert done.stdout == ""
-    assert_one_error_line(done.stderr, "127.0.0.1:9")
+    *retries, last = done.stderr.splitlines()
+    assert_one_error_line(last, "no answer from http://127.0.0.1:9")
+    # Each retry is one line on stderr while it waits, not silence.
+    assert len(retries) == RetryPolicy().max_retries, done.stderr
+    assert all(line.startswith("warning: retrying") for line in retries), done.stderr
     assert cli_token not in done.stdout + done.stderr
 
 
@@ -445,7 +452,7 @@ def test_export_adopts_every_load(
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     assert project["description"]
     assert yaml.safe_load(files["Pulumi.dev.yaml"]) == {"config": {"improvado:apiUrl": server.url}}
-    assert "improvado-loads" in files["requirements.txt"].splitlines()
+    assert "improvado-loads[pulumi]" in files["requirements.txt"].splitlines()
     assert "pin" in files["requirements.txt"].lower()
     for content in files.values():
         assert cli_token not in content

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from improvado_loads import contract
 from improvado_loads.cli.common import (
@@ -27,9 +26,13 @@ from improvado_loads.cli.common import (
     text,
     when,
 )
-from improvado_loads.client import ImprovadoClient
 from improvado_loads.errors import WaitTimeoutError
 from improvado_loads.models import Load, LoadStatus
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from improvado_loads.client import ImprovadoClient
 
 app = new_app(
     """List, show and run loads (load orders: one data table into one destination table).
@@ -61,6 +64,8 @@ def _status_style(status: object) -> str:
 
 def loads_table(loads: list[Load]) -> Table:
     """The readable table of loads."""
+    from rich.table import Table
+
     table = Table(title=None, header_style="bold", show_lines=False)
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("Data table")
@@ -89,6 +94,8 @@ def loads_table(loads: list[Load]) -> Table:
 
 def load_details(load: Load) -> Table:
     """One load as a two-column table of its fields."""
+    from rich.table import Table
+
     table = Table(show_header=False, box=None, padding=(0, 2), pad_edge=False)
     table.add_column("field", style="bold", no_wrap=True)
     table.add_column("value")

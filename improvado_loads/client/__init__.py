@@ -15,18 +15,10 @@ from improvado_loads.client.destinations import DestinationConnections
 from improvado_loads.client.loads import Loads
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.retry import RetryPolicy
+from improvado_loads.contract import ENV_VARS
 from improvado_loads.errors import ConfigurationError
 
 __all__ = ["ENV_VARS", "ImprovadoClient", "PageIterator", "RetryPolicy"]
-
-#: The environment variables :meth:`ImprovadoClient.from_env` reads.
-ENV_VARS = {
-    "base_url": "IMPROVADO_API_URL",
-    "token": "IMPROVADO_API_TOKEN",
-    "username": "IMPROVADO_USERNAME",
-    "password": "IMPROVADO_PASSWORD",
-    "workspace_id": "IMPROVADO_WORKSPACE_ID",
-}
 
 
 def parse_workspace_id(value: str | int | None) -> int | None:
