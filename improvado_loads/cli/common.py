@@ -39,6 +39,7 @@ from improvado_loads.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    TableInUseError,
 )
 
 if TYPE_CHECKING:
@@ -268,6 +269,12 @@ def describe(exc: ImprovadoError) -> str:
             return (
                 f"load {load_id} is already queued or running: follow it with "
                 f"'improvado-loads loads run {load_id} --wait'" + status
+            )
+        if isinstance(exc, TableInUseError):
+            other = f"load {exc.existing_load_id}" if exc.existing_load_id is not None else "another load"
+            return (
+                f"{other} already loads into that destination table; choose another table "
+                "(or allow a shared table)" + status
             )
         if exc.existing_load_id is not None:
             return (
