@@ -5,6 +5,8 @@ A destination table is created when missing, with the data table's columns
 ``schema.table`` name creates the schema on PostgreSQL and becomes the table
 ``schema__table`` on SQLite. Every write is one transaction: it deletes what it
 replaces (everything, or the rows of a date range) and inserts the new rows.
+Only tables the emulator created are written (:mod:`.ownership`): a run into
+any other existing table fails and changes nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
+
+from improvado_loads.emulator.ownership import Owner, claim
 
 __all__ = ["Destinations", "WriteRequest", "error_text", "sqlalchemy_url"]
 
@@ -98,6 +102,8 @@ class WriteRequest:
 
     dsn: str
     table: str
+    #: The load that writes (checked against the tables' recorded owners).
+    owner: Owner
     columns: Sequence[dict[str, str]]
     rows: Sequence[dict[str, Any]]
     #: None: full refresh (every existing row goes). Else the rows whose
@@ -128,10 +134,12 @@ class Destinations:
         cols = [Column(c["name"], _TYPES.get(c["type"], Text())) for c in columns]
         return Table(table, MetaData(), *cols, schema=schema)
 
-    def _prepare(self, conn: Connection, table: Table) -> None:
-        if table.schema:
+    def _prepare(self, conn: Connection, table: Table, request: WriteRequest) -> None:
+        """Check that the request's load may write the table (else raise); create it when missing."""
+        if table.schema and not inspect(conn).has_schema(table.schema):
             conn.execute(CreateSchema(table.schema, if_not_exists=True))
-        table.create(conn, checkfirst=True)
+        if claim(conn, request.table, table.name, table.schema, request.owner):
+            table.create(conn)
 
     def write(self, request: WriteRequest) -> int:
         """Replace rows as asked, in one transaction; returns the number of rows inserted."""
@@ -140,7 +148,7 @@ class Destinations:
         kinds = {c["name"]: c["type"] for c in request.columns}
         rows = [{name: _convert(kind, row.get(name)) for name, kind in kinds.items()} for row in request.rows]
         with engine.begin() as conn:
-            self._prepare(conn, table)
+            self._prepare(conn, table, request)
             delete = table.delete()
             if request.replace_range is not None and request.date_column:
                 low, high = request.replace_range

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,14 +35,17 @@ from sqlalchemy.orm import Session
 from improvado_loads import contract
 from improvado_loads.emulator.clock import Clock, naive_utc
 from improvado_loads.emulator.destinations import Destinations, WriteRequest, error_text
+from improvado_loads.emulator.ownership import Owner
 from improvado_loads.emulator.sources import latest_day
-from improvado_loads.emulator.store import ConnectionRow, DataTableRow, LoadRow, SourceRow, Store
+from improvado_loads.emulator.store import ConnectionRow, DataTableRow, LoadRow, MetaRow, SourceRow, Store
 
 __all__ = ["RunPlan", "Runner", "plan_run"]
 
 logger = logging.getLogger(__name__)
 
 INTERRUPTED = "interrupted by emulator restart"
+#: Meta key of this emulator's identity in the destination tables it owns.
+EMULATOR_ID_KEY = "emulator_id"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,15 @@ def _range(load: LoadRow, newest: date | None) -> tuple[date, date] | None:
     if load.watermark is not None:
         return load.watermark, newest
     return newest - timedelta(days=contract.FIRST_RUN_WINDOW_DAYS - 1), newest
+
+
+def _owner(session: Session, load: LoadRow) -> Owner:
+    """The load as a destination table owner; the emulator instance id is made on first use."""
+    emulator_id = session.get(MetaRow, EMULATOR_ID_KEY)
+    if emulator_id is None:
+        emulator_id = MetaRow(key=EMULATOR_ID_KEY, value=uuid.uuid4().hex)
+        session.add(emulator_id)
+    return Owner(emulator_id.value, load.destination_connection_id, load.id)
 
 
 def plan_run(session: Session, load: LoadRow) -> RunPlan:
@@ -86,7 +99,8 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
         replace = _range(load, latest_day(session, table.id))
         if replace is None:
             return RunPlan(
-                WriteRequest(connection.dsn, load.destination_table, table.columns, [], None, None), load.watermark
+                WriteRequest(connection.dsn, load.destination_table, _owner(session, load), table.columns, []),
+                load.watermark,
             )
         query = query.where(SourceRow.day.between(*replace))
     sources = session.scalars(query).all()
@@ -95,6 +109,7 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
     write = WriteRequest(
         dsn=connection.dsn,
         table=load.destination_table,
+        owner=_owner(session, load),
         columns=table.columns,
         rows=[row.values for row in sources],
         replace_range=replace,

@@ -1,0 +1,89 @@
+"""Which destination tables the emulator created, and for which load.
+
+The emulator writes only into tables it created. When it creates a destination
+table it records, in the same transaction and in the same database, a row of
+the small metadata table ``_improvado_loads``: (destination table name,
+emulator instance, connection, load). A run into a table that exists without
+such a row (a table of someone else's warehouse, or of another emulator) fails
+with :class:`ForeignTableError` before anything is deleted or inserted, and
+without creating anything.
+
+A table created for a load of a connection may also be written by another load
+of the same emulator and connection into the same table: one that the API let
+share it (``allow_shared_table``), or one that replaces a deleted load (the
+Pulumi replacement of a load whose data table changed). Such a load is then
+recorded as an owner too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, inspect, select
+from sqlalchemy.engine import Connection
+
+__all__ = ["OWNERSHIP_TABLE", "ForeignTableError", "Owner", "claim"]
+
+#: Name of the metadata table, in the destination's default schema.
+OWNERSHIP_TABLE = "_improvado_loads"
+
+_metadata = MetaData()
+_owners = Table(
+    OWNERSHIP_TABLE,
+    _metadata,
+    Column("destination_table", Text, primary_key=True),
+    Column("emulator_id", Text, primary_key=True),
+    Column("connection_id", BigInteger, primary_key=True),
+    Column("load_id", BigInteger, primary_key=True),
+)
+
+
+class ForeignTableError(Exception):
+    """The destination table exists but this emulator did not create it for a load of this connection."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who writes: a load of a connection of one emulator instance (its state database)."""
+
+    emulator_id: str
+    connection_id: int
+    load_id: int
+
+
+def claim(conn: Connection, name: str, physical: str, schema: str | None, owner: Owner) -> bool:
+    """Check that ``owner`` may write table ``name``; record it as an owner.
+
+    Returns whether the table must be created. Raises :class:`ForeignTableError`,
+    having changed nothing, when the table exists and was not created by this
+    emulator for a load of this connection.
+    """
+    inspector = inspect(conn)
+    exists = inspector.has_table(physical, schema=schema)
+    known = inspector.has_table(OWNERSHIP_TABLE)
+    rows = (
+        conn.execute(
+            select(_owners.c.load_id).where(
+                _owners.c.destination_table == name,
+                _owners.c.emulator_id == owner.emulator_id,
+                _owners.c.connection_id == owner.connection_id,
+            )
+        ).scalars().all()
+        if known
+        else []
+    )
+    if exists and not rows:
+        raise ForeignTableError(
+            f"destination table '{name}' already exists and was not created by Improvado for this connection "
+            f"(no record in {OWNERSHIP_TABLE}): refusing to write into it; nothing was changed. Choose another "
+            "destination_table, or drop or rename that table"
+        )
+    if not known:
+        _owners.create(conn, checkfirst=True)
+    if owner.load_id not in rows:
+        conn.execute(
+            _owners.insert(),
+            [{"destination_table": name, "emulator_id": owner.emulator_id,
+              "connection_id": owner.connection_id, "load_id": owner.load_id}],
+        )
+    return not exists
