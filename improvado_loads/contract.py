@@ -104,6 +104,15 @@ ERROR_FIELDS_KEY: Final = "errors"
 #: Destination table names: ``table`` or ``schema.table``, SQL identifiers.
 DESTINATION_TABLE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$"
 
+# --- ids and bodies (assumed: the docs are silent) ---------------------------
+#: Every id (load, data table, connection, workspace) is a positive signed
+#: 64-bit integer: 1..MAX_ID. Anything else, in a path, a query filter or a
+#: body, is a 400 naming the field.
+MAX_ID: Final = 2**63 - 1
+#: JSON bodies nest at most this deep (the API's bodies nest two levels);
+#: deeper is a 400, never a server error.
+MAX_JSON_DEPTH: Final = 32
+
 # --- tokens (documented: 30 minutes, renewed by each use) -------------------
 TOKEN_TTL_SECONDS: Final = 30 * 60
 

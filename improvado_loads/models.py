@@ -1,7 +1,9 @@
 """Typed bodies of the Improvado Loads API.
 
 Requests validate strictly, before any network call: unknown keys, bad enum
-values, malformed dates and half date ranges are refused. Responses parse
+values, malformed dates and half date ranges are refused; ids are integers from 1
+to ``contract.MAX_ID`` (``true`` is not an id) and booleans are booleans (``"yes"``
+is not one), whether the body comes from Python or from JSON. Responses parse
 forward-compatibly: an unknown ``status`` or ``run_policy`` value is kept as a
 plain string, and extra fields are kept on the model.
 """
@@ -22,6 +24,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    Strict,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -36,6 +40,7 @@ __all__ = [
     "DestinationConnection",
     "DestinationConnectionCreate",
     "DestinationConnectionUpdate",
+    "Id",
     "Load",
     "LoadCreate",
     "LoadStatus",
@@ -46,6 +51,7 @@ __all__ = [
     "RunRequest",
     "SqliteParams",
     "Token",
+    "TokenRequest",
     "params_model",
     "params_of",
 ]
@@ -100,6 +106,10 @@ def _strict_date(value: Any) -> Any:
 
 
 StrictDate = Annotated[date, BeforeValidator(_strict_date)]
+
+#: An id in a request: a JSON integer from 1 to ``contract.MAX_ID`` (``true``,
+#: ``1.0`` and ``"1"`` are not ids).
+Id = Annotated[int, Strict(), Field(gt=0, le=contract.MAX_ID)]
 
 
 class _Response(BaseModel):
@@ -252,14 +262,14 @@ class DestinationConnectionCreate(_Request):
 
     title: str = Field(min_length=1, max_length=contract.CONNECTION_TITLE_MAX)
     destination_name: str = Field(min_length=1)
-    create_load_for_new_tables: bool = False
+    create_load_for_new_tables: StrictBool = False
 
 
 class DestinationConnectionUpdate(_Request):
     """Body of ``PATCH .../connections/{id}``: title and/or the automated-load flag."""
 
     title: str | None = Field(default=None, min_length=1, max_length=contract.CONNECTION_TITLE_MAX)
-    create_load_for_new_tables: bool | None = None
+    create_load_for_new_tables: StrictBool | None = None
 
     def body(self) -> dict[str, Any]:
         """The JSON body: only the fields given."""
@@ -295,17 +305,23 @@ class Token(_Response):
     expires_at: datetime | None = None
 
 
+class TokenRequest(_Request):
+    """Body of ``POST /token`` (sent with Basic credentials)."""
+
+    workspace_id: Id
+
+
 class LoadCreate(_Request):
     """Body of ``POST /loads``."""
 
-    data_table_id: int = Field(gt=0)
-    destination_connection_id: int = Field(gt=0)
+    data_table_id: Id
+    destination_connection_id: Id
     destination_table: str = Field(min_length=1, pattern=contract.DESTINATION_TABLE_PATTERN)
     run_policy: RunPolicy = RunPolicy.MANUAL
-    load_historical_data: bool = False
+    load_historical_data: StrictBool = False
     #: Allow this load into a table that another load already targets (assumed field:
     #: ``contract.ALLOW_SHARED_TABLE_FIELD``); sent only when true.
-    allow_shared_table: bool = False
+    allow_shared_table: StrictBool = False
 
     def body(self) -> dict[str, Any]:
         """The JSON body: ``allow_shared_table`` only when it is true."""

@@ -15,12 +15,13 @@ from sqlalchemy import select
 
 from improvado_loads import contract
 from improvado_loads.emulator import loads
-from improvado_loads.emulator.deps import EmulatorDep, JsonBody, WorkspaceId
+from improvado_loads.emulator.deps import EmulatorDep, JsonBody, PathId, WorkspaceId
 from improvado_loads.emulator.http_errors import ApiError, bad_request, field_errors, not_found
 from improvado_loads.emulator.journal import note_workspace
 from improvado_loads.emulator.pagination import paginate
 from improvado_loads.emulator.serializers import connection_json, data_table_json, load_json
 from improvado_loads.emulator.store import ConnectionRow, DataTableRow, WorkspaceRow
+from improvado_loads.models import TokenRequest
 
 __all__ = ["router"]
 
@@ -30,17 +31,13 @@ _LOAD = f"{contract.LOADS_PATH}/{{load_id:int}}"
 _CONNECTIONS = contract.DESTINATION_CONNECTIONS_PATH
 
 
-class _TokenRequest(pydantic.BaseModel):
-    workspace_id: int = pydantic.Field(gt=0)
-
-
 @router.post(contract.TOKEN_PATH)
 def exchange_token(request: Request, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
     """Basic credentials + ``{"workspace_id"}`` → ``{"token", "expires_at"}`` (401, 403)."""
     if not emulator.tokens.credentials_ok(request.headers.get("authorization")):
         raise ApiError(401, "Invalid username or password.", headers={"WWW-Authenticate": 'Basic realm="api"'})
     try:
-        body = _TokenRequest.model_validate(raw)
+        body = TokenRequest.model_validate(raw)
     except pydantic.ValidationError as exc:
         raise bad_request(field_errors(exc, {"workspace_id"})) from None
     with emulator.store.session() as session:
@@ -68,14 +65,14 @@ def create_load(emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody)
 
 
 @router.get(_LOAD)
-def get_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
+def get_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
     """One load."""
     with emulator.store.session() as session:
         return load_json(session, loads.get_load(session, workspace_id, load_id))
 
 
 @router.put(_LOAD)
-def update_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody) -> dict[str, Any]:
+def update_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody) -> dict[str, Any]:
     """Change a load's run policy."""
     with emulator.store.session() as session:
         load = loads.get_load(session, workspace_id, load_id)
@@ -84,7 +81,7 @@ def update_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId, 
 
 
 @router.delete(_LOAD, status_code=204)
-def delete_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -> Response:
+def delete_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId) -> Response:
     """Delete a load → 204."""
     with emulator.store.session() as session:
         loads.delete_load(session, loads.get_load(session, workspace_id, load_id))
@@ -92,7 +89,7 @@ def delete_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) 
 
 
 @router.put(f"{_LOAD}/run")
-def run_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody) -> JSONResponse:
+def run_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody) -> JSONResponse:
     """Queue a run, optionally of a date range → 202 with the queued load."""
     with emulator.store.session() as session:
         load = loads.get_load(session, workspace_id, load_id)
@@ -101,7 +98,7 @@ def run_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId, raw
 
 
 @router.put(f"{_LOAD}/pause")
-def pause_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
+def pause_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
     """Pause a load."""
     with emulator.store.session() as session:
         load = loads.get_load(session, workspace_id, load_id)
@@ -110,7 +107,7 @@ def pause_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -
 
 
 @router.put(f"{_LOAD}/unpause")
-def unpause_load(load_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
+def unpause_load(load_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
     """Unpause a load."""
     with emulator.store.session() as session:
         load = loads.get_load(session, workspace_id, load_id)
@@ -127,7 +124,7 @@ def list_data_tables(request: Request, emulator: EmulatorDep, workspace_id: Work
 
 
 @router.get(f"{contract.DATA_TABLES_PATH}/{{table_id:int}}")
-def get_data_table(table_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
+def get_data_table(table_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId) -> dict[str, Any]:
     """One data table."""
     with emulator.store.session() as session:
         table = session.get(DataTableRow, table_id)
@@ -152,7 +149,7 @@ def list_connections(
 
 @router.get(f"{_CONNECTIONS}/{{connection_id:int}}")
 def get_connection(
-    destination_name: str, connection_id: int, emulator: EmulatorDep, workspace_id: WorkspaceId
+    destination_name: str, connection_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId
 ) -> dict[str, Any]:
     """One destination connection (404 when of another type or workspace)."""
     with emulator.store.session() as session:

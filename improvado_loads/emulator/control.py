@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from improvado_loads import contract
 from improvado_loads.emulator.clock import iso_utc
-from improvado_loads.emulator.deps import EmulatorDep, JsonBody
+from improvado_loads.emulator.deps import EmulatorDep, JsonBody, PathId
 from improvado_loads.emulator.destinations import error_text
 from improvado_loads.emulator.faults import FaultSpec
 from improvado_loads.emulator.http_errors import ApiError, bad_request, field_errors, not_found
@@ -96,7 +96,7 @@ def set_clock(emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
 
 
 @router.post("/data_tables/{table_id:int}/extract")
-def extract_data(table_id: int, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
+def extract_data(table_id: PathId, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
     """Append new source data, then queue the table's after-extraction loads (unless busy or paused)."""
     body: _Extract = _parse(_Extract, raw)
     triggered: list[int] = []
@@ -120,7 +120,7 @@ def extract_data(table_id: int, emulator: EmulatorDep, raw: JsonBody) -> dict[st
 
 
 @router.get("/data_tables/{table_id:int}/rows")
-def source_rows(table_id: int, emulator: EmulatorDep) -> list[dict[str, Any]]:
+def source_rows(table_id: PathId, emulator: EmulatorDep) -> list[dict[str, Any]]:
     """Every source row of a data table, in insertion order."""
     with emulator.store.session() as session:
         if session.get(DataTableRow, table_id) is None:
@@ -149,7 +149,7 @@ def clear_faults(emulator: EmulatorDep) -> Response:
 
 
 @router.delete("/faults/{fault_id:int}", status_code=204)
-def remove_fault(fault_id: int, emulator: EmulatorDep) -> Response:
+def remove_fault(fault_id: PathId, emulator: EmulatorDep) -> Response:
     """Remove one fault (404 when it is gone)."""
     if not emulator.faults.remove(fault_id):
         raise not_found()
@@ -170,7 +170,7 @@ def clear_requests(emulator: EmulatorDep) -> Response:
 
 
 @router.put("/connections/{connection_id:int}")
-def change_connection(connection_id: int, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
+def change_connection(connection_id: PathId, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
     """Change a connection's DSN and/or status."""
     body: _ConnectionChange = _parse(_ConnectionChange, raw)
     with emulator.store.session() as session:
@@ -186,7 +186,7 @@ def change_connection(connection_id: int, emulator: EmulatorDep, raw: JsonBody) 
 
 
 @router.get("/connections/{connection_id:int}/tables/{table}/rows")
-def destination_rows(connection_id: int, table: str, emulator: EmulatorDep) -> list[dict[str, Any]]:
+def destination_rows(connection_id: PathId, table: str, emulator: EmulatorDep) -> list[dict[str, Any]]:
     """Every row of a destination table (404 when the table does not exist)."""
     with emulator.store.session() as session:
         connection = session.get(ConnectionRow, connection_id)

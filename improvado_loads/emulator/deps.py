@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, cast
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
+from improvado_loads import contract
 from improvado_loads.emulator.auth import TokenError
 from improvado_loads.emulator.core import Emulator
-from improvado_loads.emulator.http_errors import ApiError, bad_request
+from improvado_loads.emulator.http_errors import ApiError
+from improvado_loads.emulator.inputs import parse_json
 from improvado_loads.emulator.journal import note_workspace
 
-__all__ = ["EmulatorDep", "JsonBody", "WorkspaceId", "current_workspace", "emulator_of", "json_body"]
+__all__ = ["EmulatorDep", "JsonBody", "PathId", "WorkspaceId", "current_workspace", "emulator_of", "json_body"]
 
 
 def emulator_of(request: Request) -> Emulator:
@@ -22,16 +23,13 @@ def emulator_of(request: Request) -> Emulator:
 
 EmulatorDep = Annotated[Emulator, Depends(emulator_of)]
 
+#: An id in a path: 1..``contract.MAX_ID``, else a 400 naming the parameter.
+PathId = Annotated[int, Path(ge=1, le=contract.MAX_ID)]
+
 
 async def json_body(request: Request) -> Any:
-    """The decoded JSON body; None when empty; 400 when malformed."""
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise bad_request({"non_field_errors": [f"JSON parse error: {exc}"]}, detail="Malformed JSON body.") from None
+    """The decoded JSON body; None when empty; 400 when malformed or nested too deeply."""
+    return parse_json(await request.body())
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

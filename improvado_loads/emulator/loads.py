@@ -12,6 +12,7 @@ from improvado_loads import contract
 from improvado_loads.emulator.clock import naive_utc
 from improvado_loads.emulator.core import Emulator
 from improvado_loads.emulator.http_errors import ApiError, bad_request, field_errors, not_found
+from improvado_loads.emulator.inputs import parse_id
 from improvado_loads.emulator.scheduler import next_slot
 from improvado_loads.emulator.store import ConnectionRow, DataTableRow, LoadRow
 from improvado_loads.models import LoadCreate, LoadUpdate, RunRequest
@@ -48,16 +49,9 @@ def get_load(session: Session, workspace_id: int, load_id: int) -> LoadRow:
 def list_statement(workspace_id: int, params: dict[str, str]) -> Select[LoadRow]:
     """The loads of the workspace matching the list filters, by id."""
     statement = select(LoadRow).where(LoadRow.workspace_id == workspace_id).order_by(LoadRow.id)
-    errors: dict[str, list[str]] = {}
     for name in _FILTERS:
-        if params.get(name) is None:
-            continue
-        try:
-            statement = statement.where(getattr(LoadRow, name) == int(params[name]))
-        except ValueError:
-            errors[name] = ["A valid integer is required."]
-    if errors:
-        raise bad_request(errors)
+        if params.get(name) is not None:
+            statement = statement.where(getattr(LoadRow, name) == parse_id(name, params[name]))
     destination_name = params.get("destination_name")
     if destination_name is not None:
         statement = statement.join(ConnectionRow, ConnectionRow.id == LoadRow.destination_connection_id).where(
