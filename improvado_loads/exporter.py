@@ -1,5 +1,19 @@
 """Writing a Pulumi project for existing loads: pure functions, no I/O.
 
+The project is **one program for every environment**. ``__main__.py`` names
+things: data tables are found by title (``get_data_table``), each destination
+connection the loads use is declared (``DestinationConnection``), and each load
+goes into its connection by resource. What differs between environments is
+stack config, in ``Pulumi.<stack>.yaml``: the workspace, each connection's
+params (its password a secret key), each load's run policy and paused state,
+and, only in the stack that takes existing things over, their ids (``adopt``).
+
+- **adopt** (:func:`render_stack_config` with ``adopt=True``): the stack's first
+  ``pulumi up`` takes every exported connection and load over; it creates nothing.
+- **clone** (``adopt=False``): the same program as a new stack; its ``up``
+  creates the connections and loads anew (paused ones stay paused), except
+  connections mapped to existing ones (``connection_map``), which it adopts.
+
 Same loads in, same text out, whatever order they came in. Used by
 ``improvado-loads export`` (:mod:`improvado_loads.cli.export`).
 """
@@ -10,48 +24,51 @@ import json
 import keyword
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
-from improvado_loads import __version__
-from improvado_loads.models import DataTable, Load
+from improvado_loads import __version__, contract
+from improvado_loads.models import DataTable, DestinationConnection, Load, LoadStatus
 
 __all__ = [
     "GITIGNORE",
-    "CloneSpec",
+    "ExportPlan",
+    "config_commands",
+    "password_key",
+    "plan_export",
     "render_program",
     "render_project",
     "render_requirements",
     "render_stack_config",
     "resource_names",
     "slugify",
-    "unmapped_connections",
 ]
 
 #: Pulumi project and stack names: letters, digits, ``-``, ``_`` and ``.``.
 _MAX_SLUG = 60
 _MAX_LINE = 120
 #: Names the generated program already uses.
-_RESERVED_VARS = frozenset({"pulumi", "Load", "LoadArgs"})
-
-
-@dataclass(frozen=True)
-class CloneSpec:
-    """Clone mode: create new loads instead of adopting the existing ones.
-
-    :param destination_map: old destination connection id → new one.
-    :param data_table_map: old data table id → new one (another workspace has other ids).
-    :param target_workspace_id: the workspace the new loads go to, if not the source's.
-    """
-
-    destination_map: Mapping[int, int] = field(default_factory=dict)
-    data_table_map: Mapping[int, int] = field(default_factory=dict)
-    target_workspace_id: int | None = None
-
-
-# --- pure generation ---------------------------------------------------------
+_RESERVED_VARS = frozenset(
+    {
+        "pulumi", "Any", "Load", "LoadArgs", "DestinationConnection", "DestinationConnectionArgs",
+        "get_data_table", "config", "adopt", "setting", "connections", "loads",
+    }
+)
+#: Param names of each destination type, in the order the printed commands give them.
+_PARAM_HINTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "postgresql": (
+        ("host", "HOST"),
+        ("port", str(contract.POSTGRES_DEFAULT_PORT)),
+        ("database", "DATABASE"),
+        ("user", "USER"),
+        ("schema", contract.POSTGRES_DEFAULT_SCHEMA),
+    ),
+    "sqlite": (("database", "FILE_NAME.sqlite3"),),
+}
 
 
 def slugify(value: str) -> str:
@@ -78,41 +95,58 @@ def _titles(loads: Iterable[Load], data_tables: Iterable[DataTable]) -> dict[int
     return titles
 
 
+def _unique(base: str, used: set[str]) -> str:
+    name, n = base, 1
+    while name in used:
+        n += 1
+        name = f"{base}-{n}"
+    used.add(name)
+    return name
+
+
 def resource_names(loads: Sequence[Load], data_tables: Iterable[DataTable] = ()) -> dict[int, str]:
     """Load id → Pulumi resource name: ``<data table title>-<destination table>``, slugified.
 
     Stable (names are given in load id order) and unique (``-2``, ``-3``… on a collision).
     """
     titles = _titles(loads, data_tables)
-    names: dict[int, str] = {}
     used: set[str] = set()
+    names: dict[int, str] = {}
     for load in sorted(loads, key=lambda item: item.id):
         title = titles.get(load.data_table.id) or f"data table {load.data_table.id}"
-        base = slugify(f"{title} {load.destination_table}") or f"load-{load.id}"
-        name, n = base, 1
-        while name in used:
-            n += 1
-            name = f"{base}-{n}"
-        used.add(name)
-        names[load.id] = name
+        names[load.id] = _unique(slugify(f"{title} {load.destination_table}") or f"load-{load.id}", used)
     return names
 
 
-def _variables(names: Mapping[int, str]) -> dict[int, str]:
-    """Load id → a Python variable name for its resource (unique, not a keyword)."""
-    variables: dict[int, str] = {}
-    used: set[str] = set(_RESERVED_VARS)
-    for load_id, name in names.items():
-        base = name.replace("-", "_")
-        if not base.isidentifier() or keyword.iskeyword(base) or base in _RESERVED_VARS:
-            base = f"load_{base}"
-        var, n = base, 1
-        while var in used:
-            n += 1
-            var = f"{base}_{n}"
-        used.add(var)
-        variables[load_id] = var
-    return variables
+def _connection_names(connections: Sequence[DestinationConnection]) -> dict[int, str]:
+    used: set[str] = set()
+    return {
+        conn.id: _unique(slugify(conn.title) or f"connection-{conn.id}", used)
+        for conn in sorted(connections, key=lambda item: item.id)
+    }
+
+
+def _camel(name: str) -> str:
+    """``analytics-postgres`` → ``analyticsPostgres`` (a config key)."""
+    head, *rest = name.split("-")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def password_key(connection_name: str, field: str = "password") -> str:
+    """The secret config key of a connection's secret param: ``analyticsPostgresPassword``."""
+    return _camel(connection_name) + field[:1].upper() + field[1:]
+
+
+def _variable(name: str, used: set[str], prefix: str, suffix: str = "") -> str:
+    base = name.replace("-", "_") + suffix
+    if not base.isidentifier() or keyword.iskeyword(base) or base in _RESERVED_VARS or base.startswith("_"):
+        base = f"{prefix}_{base}"
+    var, n = base, 1
+    while var in used:
+        n += 1
+        var = f"{base}_{n}"
+    used.add(var)
+    return var
 
 
 def _string(value: str) -> str:
@@ -120,137 +154,280 @@ def _string(value: str) -> str:
     return json.dumps(value)
 
 
-def unmapped_connections(loads: Iterable[Load], clone: CloneSpec) -> list[int]:
-    """Destination connection ids of the loads that ``clone.destination_map`` does not map."""
-    return sorted(
-        {
-            load.destination_connection_id
-            for load in loads
-            if load.destination_connection_id is not None
-            and load.destination_connection_id not in clone.destination_map
-        }
+@dataclass(frozen=True)
+class ExportPlan:
+    """What an export writes, with every name decided.
+
+    :param loads: the loads, in id order.
+    :param connections: the destination connections they use, in id order.
+    :param load_names: load id → resource name (also its key in the ``loads`` config).
+    :param connection_names: connection id → resource name (its key in ``connections``).
+    :param table_titles: data table id → the title the program finds it by.
+    :param table_vars: data table id → the program's variable for the look-up.
+    :param load_vars: load id → the program's variable.
+    :param connection_vars: connection id → the program's variable.
+    """
+
+    loads: tuple[Load, ...]
+    connections: tuple[DestinationConnection, ...]
+    load_names: Mapping[int, str]
+    connection_names: Mapping[int, str]
+    table_titles: Mapping[int, str]
+    table_classes: Mapping[int, str]
+    table_vars: Mapping[int, str]
+    load_vars: Mapping[int, str]
+    connection_vars: Mapping[int, str]
+
+    def connection(self, connection_id: int) -> DestinationConnection:
+        """The connection of that id."""
+        return next(conn for conn in self.connections if conn.id == connection_id)
+
+
+def plan_export(
+    loads: Iterable[Load],
+    connections: Iterable[DestinationConnection],
+    data_tables: Iterable[DataTable] = (),
+) -> ExportPlan:
+    """Decide every name of the export. Each load's connection must be among ``connections``.
+
+    :raises ValueError: a load without a known destination connection, or a data table
+        without a title, or two data tables of one title (the program finds tables by title).
+    """
+    ordered = tuple(sorted(loads, key=lambda item: item.id))
+    tables = list(data_tables)
+    by_id = {conn.id: conn for conn in connections}
+    for load in ordered:
+        if load.destination_connection_id not in by_id:
+            raise ValueError(f"load {load.id}: its destination connection {load.destination_connection_id} is unknown")
+    used_ids = sorted({load.destination_connection_id for load in ordered if load.destination_connection_id})
+    used_connections = tuple(by_id[conn_id] for conn_id in used_ids)
+    titles = _titles(ordered, tables)
+    table_ids = sorted({load.data_table.id for load in ordered})
+    for table_id in table_ids:
+        if not titles.get(table_id):
+            raise ValueError(f"data table {table_id} has no title: the program could not find it by title")
+    counts = Counter(table.title for table in tables)
+    for table_id in table_ids:
+        if counts[titles[table_id]] > 1:
+            raise ValueError(
+                f"data tables of one title {titles[table_id]!r}: the program could not tell them apart by title"
+            )
+    classes = {load.data_table.id: load.data_table.data_class for load in ordered if load.data_table.data_class}
+    classes.update({table.id: table.data_class for table in tables if table.data_class})
+
+    used_vars: set[str] = set()
+    connection_names = _connection_names(used_connections)
+    connection_vars = {cid: _variable(name, used_vars, "connection") for cid, name in connection_names.items()}
+    table_vars = {tid: _variable(slugify(titles[tid]) or f"t{tid}", used_vars, "table", "_table") for tid in table_ids}
+    load_names = resource_names(ordered, tables)
+    load_vars = {lid: _variable(name, used_vars, "load") for lid, name in load_names.items()}
+    return ExportPlan(
+        loads=ordered,
+        connections=used_connections,
+        load_names=load_names,
+        connection_names=connection_names,
+        table_titles={tid: titles[tid] for tid in table_ids},
+        table_classes={tid: classes[tid] for tid in table_ids if tid in classes},
+        table_vars=table_vars,
+        load_vars=load_vars,
+        connection_vars=connection_vars,
     )
 
 
-_ADOPT_DOC = '''"""Improvado loads as code, written by `improvado-loads export` (adopt mode).
+def _paused(load: Load) -> bool:
+    return str(load.status) == LoadStatus.PAUSED.value
 
-Each Load takes over the existing load named by ``adopt_load_id`` on the first
-``pulumi up``: it checks that it is the same load (data table, destination
-connection, destination table, historical flag), aligns the run policy, and
-creates or replaces nothing. From then on, edit this program: a new
-``run_policy`` updates a load in place, and removing ``adopt_load_id`` changes
-nothing.
 
-Credentials: ``pulumi config set --secret improvado:token ...``, or the
+_DOC = '''"""Improvado loads as code, written by `improvado-loads export`.
+
+One program for every environment. It names things: data tables are found by
+title, each destination connection is declared, and each load goes into its
+connection. What differs between environments is stack config, in
+Pulumi.<stack>.yaml:
+
+- `connections.<name>`: each connection's params but its password, which is a
+  secret key of its own (`pulumi config set --secret <name>Password`);
+- `loads.<name>`: each load's `runPolicy` and `paused`;
+- `adopt` (only in a stack that takes existing things over): the ids of the
+  connections and loads its first `pulumi up` adopts instead of creating.
+  After that first `up`, removing `adopt` changes nothing.
+
+A stack without `adopt` creates everything anew: `improvado-loads export
+--clone --stack prod --target-workspace-id 2` writes such a stack's config.
+The API never returns connection params: a change made outside this program
+(say, a password set in the UI) cannot be seen; `up` sends what the stack
+config says.
+
+Credentials: `pulumi config set --secret improvado:token`, or the
 IMPROVADO_API_TOKEN environment variable.
 """'''
 
-_CLONE_DOC = '''"""Improvado loads as code, written by `improvado-loads export` (clone mode).
-
-Each Load creates a new load, a copy of the existing load named in its comment,
-with the destination connections (and data tables) mapped as asked on export.
-Nothing existing is adopted or changed.
-
-Credentials (of the workspace the copies go to): ``pulumi config set --secret
-improvado:token ...``, or the IMPROVADO_API_TOKEN environment variable.
-"""'''
+_HELPERS = '''config = pulumi.Config()
+adopt = config.get_object("adopt") or {}
 
 
-def render_program(
-    loads: Sequence[Load],
-    data_tables: Iterable[DataTable] = (),
-    *,
-    clone: CloneSpec | None = None,
-    source: str | None = None,
-) -> str:
-    """The ``__main__.py`` of the exported project: one ``Load`` per load, by load id.
+def setting(section: str, name: str) -> dict[str, Any]:
+    """This stack's config `<section>.<name>`: an object; a clear error when it is missing."""
+    value = (config.get_object(section) or {}).get(name)
+    if not isinstance(value, dict):
+        raise pulumi.RunError(
+            f"stack config has no {section}.{name}: "
+            f"pulumi config set --path '{section}.{name}.<key>' <value> (see the export's output)"
+        )
+    return value
+'''
 
-    Without ``clone``, each ``Load`` adopts its existing load (``adopt_load_id``);
-    with it, each creates a new load, its ids mapped by ``clone``. ``source``
-    (the API URL and workspace) goes into a comment. Every load needs a
-    destination connection id.
+
+def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
+    """The ``__main__.py`` of the exported project (the same for every stack).
+
+    ``source`` (the API URL and workspace) goes into a comment.
     """
-    tables = list(data_tables)
-    ordered = sorted(loads, key=lambda item: item.id)
-    titles = _titles(ordered, tables)
-    classes = {table.id: table.data_class for table in tables if table.data_class}
-    names = resource_names(ordered, tables)
-    variables = _variables(names)
+    imports = ["DestinationConnection", "DestinationConnectionArgs", "Load", "LoadArgs", "get_data_table"]
+    lines = [
+        _DOC, "", "from typing import Any", "", "import pulumi",
+        f"from improvado_loads import {', '.join(imports)}", "", _HELPERS, "",
+    ]
+    count = f"{len(plan.loads)} load{'s' if len(plan.loads) != 1 else ''}"
+    conns = f"{len(plan.connections)} destination connection{'s' if len(plan.connections) != 1 else ''}"
+    lines.append(f"# {count} into {conns}" + (f", exported from {_clean(source, 80)}." if source else "."))
 
-    lines = [_CLONE_DOC if clone else _ADOPT_DOC, "", "import pulumi", "from improvado_loads import Load, LoadArgs", ""]
-    what = "copied into new loads" if clone else "adopted"
-    count = f"{len(ordered)} load{'s' if len(ordered) != 1 else ''}"
-    lines.append(f"# {count} {what}" + (f", exported from {_clean(source, 90)}." if source else "."))
-    if clone and clone.destination_map:
-        mapping = ", ".join(f"{old} → {new}" for old, new in sorted(clone.destination_map.items()))
-        lines.append(f"# Destination connections mapped: {mapping}.")
-    if clone and clone.data_table_map:
-        mapping = ", ".join(f"{old} → {new}" for old, new in sorted(clone.data_table_map.items()))
-        lines.append(f"# Data tables mapped: {mapping}.")
+    lines += ["", "# --- destination connections ---"]
+    for conn in plan.connections:
+        name = plan.connection_names[conn.id]
+        secrets = contract.SECRET_PARAM_FIELDS.get(conn.destination_name, ())
+        params = f"setting(\"connections\", {_string(name)})"
+        lines += ["", f"# Connection {conn.id}: \"{_clean(conn.title)}\" ({_clean(conn.destination_name, 30)})."]
+        lines += [f"{plan.connection_vars[conn.id]} = DestinationConnection(", f"    {_string(name)},"]
+        lines += [
+            "    DestinationConnectionArgs(",
+            f"        destination_name={_string(conn.destination_name)},",
+            f"        title={_string(conn.title)},",
+        ]
+        if secrets:
+            lines.append("        connection_params={")
+            lines.append(f"            **{params},")
+            for field in secrets:
+                key = _string(password_key(name, field))
+                lines.append(f"            {_string(field)}: config.require_secret({key}),")
+            lines.append("        },")
+        else:
+            lines.append(f"        connection_params={params},")
+        if conn.create_load_for_new_tables:
+            lines.append("        create_load_for_new_tables=True,")
+        lines += [
+            f"        adopt_connection_id=adopt.get(\"connections\", {{}}).get({_string(name)}),",
+            "    ),",
+            ")",
+        ]
 
-    for load in ordered:
-        if load.destination_connection_id is None:
-            raise ValueError(f"load {load.id} has no destination connection id")
+    lines += ["", "# --- data tables, found by title (in this stack's workspace) ---", ""]
+    for table_id, var in plan.table_vars.items():
+        lines.append(f"{var} = get_data_table(title={_string(plan.table_titles[table_id])})")
+
+    lines += ["", "# --- loads ---"]
+    for load in plan.loads:
+        name = plan.load_names[load.id]
+        conn = plan.connection(int(load.destination_connection_id or 0))
         table_id = load.data_table.id
-        connection_id = load.destination_connection_id
-        new_table_id = clone.data_table_map.get(table_id, table_id) if clone else table_id
-        new_connection_id = clone.destination_map.get(connection_id, connection_id) if clone else connection_id
-        data_class = classes.get(table_id) or load.data_table.data_class
-        title = _clean(titles.get(table_id, ""), 80)
-        about = f'"{title}" ' if title else ""
-        about += f"(data table {table_id}" + (f", {_clean(data_class, 30)})" if data_class else ")")
-        if new_table_id != table_id:
-            about += f" → data table {new_table_id}"
-        into = f"destination connection {connection_id}"
-        if new_connection_id != connection_id:
-            into += f" → {new_connection_id}"
+        data_class = plan.table_classes.get(table_id)
+        about = f"\"{_clean(plan.table_titles[table_id], 70)}\""
+        about += f" ({_clean(data_class, 20)})" if data_class else ""
         lines += [
             "",
-            f"# {'Copy of load' if clone else 'Load'} {load.id}: {about}",
-            f"# into {into}, table {_clean(load.destination_table, 130)}.",
-            f"{variables[load.id]} = Load(",
-            f"    {_string(names[load.id])},",
+            f"# Load {load.id}: {about}",
+            f"# into \"{_clean(conn.title, 60)}\", table {_clean(load.destination_table, 100)}.",
+            f"{plan.load_vars[load.id]} = Load(",
+            f"    {_string(name)},",
             "    LoadArgs(",
-            f"        data_table_id={new_table_id},",
-            f"        destination_connection_id={new_connection_id},",
+            f"        data_table_id={plan.table_vars[table_id]},",
+            f"        destination_connection_id={plan.connection_vars[conn.id]},",
             f"        destination_table={_string(load.destination_table)},",
-            f"        run_policy={_string(str(load.run_policy))},",
+            f"        run_policy=setting(\"loads\", {_string(name)})[\"runPolicy\"],",
+            f"        paused=setting(\"loads\", {_string(name)}).get(\"paused\", False),",
             f"        load_historical_data={bool(load.load_historical_data)},",
+            f"        adopt_load_id=adopt.get(\"loads\", {{}}).get({_string(name)}),",
+            "    ),",
+            ")",
         ]
-        if not clone:
-            lines.append(f"        adopt_load_id={load.id},")
-        lines += ["    ),", ")"]
 
-    lines += ["", "# The Improvado load id of each resource: `pulumi stack output <name>`."]
-    for load in ordered:
-        one_line = f"pulumi.export({_string(names[load.id])}, {variables[load.id]}.load_id)"
-        if len(one_line) <= _MAX_LINE:
-            lines.append(one_line)
-        else:
-            lines += ["pulumi.export(", f"    {_string(names[load.id])},", f"    {variables[load.id]}.load_id,", ")"]
+    lines += ["", "# Improvado ids: `pulumi stack output connections` / `pulumi stack output loads`."]
+    for key, ids, names, variables, attr in (
+        ("connections", [c.id for c in plan.connections], plan.connection_names, plan.connection_vars,
+         "connection_id"),
+        ("loads", [x.id for x in plan.loads], plan.load_names, plan.load_vars, "load_id"),
+    ):
+        lines.append(f"pulumi.export({_string(key)}, {{")
+        for item_id in ids:
+            lines.append(f"    {_string(names[item_id])}: {variables[item_id]}.{attr},")
+        lines.append("})")
     return "\n".join(lines) + "\n"
 
 
-def render_project(project_name: str, *, load_count: int, clone: bool) -> str:
+def render_project(project_name: str, *, load_count: int) -> str:
     """``Pulumi.yaml``: the project name, a description and the Python runtime (pip, ``venv``)."""
-    mode = "clone" if clone else "adopt"
     settings = {
         "name": project_name,
         "description": (
-            f"Improvado loads as code: {load_count} load{'s' if load_count != 1 else ''} "
-            f"exported by improvado-loads export ({mode} mode)."
+            f"Improvado loads as code: {load_count} load{'s' if load_count != 1 else ''} and their "
+            "destination connections, one program for every stack (written by improvado-loads export)."
         ),
         "runtime": {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}},
     }
     return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def render_stack_config(api_url: str, workspace_id: int | None) -> str:
-    """``Pulumi.<stack>.yaml``: the API URL and workspace id. Never a credential."""
-    config: dict[str, str] = {"improvado:apiUrl": api_url}
+def render_stack_config(
+    plan: ExportPlan,
+    *,
+    project: str,
+    api_url: str,
+    workspace_id: int | None,
+    adopt: bool,
+    connection_map: Mapping[int, int] | None = None,
+) -> str:
+    """``Pulumi.<stack>.yaml``: API URL, workspace, each load's run policy and paused state, adopt ids.
+
+    ``adopt``: the stack takes every exported connection and load over. Otherwise
+    (a clone) it creates them, but adopts the connections ``connection_map`` maps
+    (exported connection id → the id of an existing one). Never a credential, and
+    never a connection param (the API does not return them: :func:`config_commands`).
+    """
+    config: dict[str, Any] = {"improvado:apiUrl": api_url}
     if workspace_id is not None:
         config["improvado:workspaceId"] = str(workspace_id)
-    return yaml.safe_dump({"config": config}, sort_keys=False)
+    config[f"{project}:loads"] = {
+        plan.load_names[load.id]: {"runPolicy": str(load.run_policy), "paused": _paused(load)} for load in plan.loads
+    }
+    adopted: dict[str, dict[str, int]] = {}
+    if adopt:
+        adopted["connections"] = {plan.connection_names[c.id]: c.id for c in plan.connections}
+        adopted["loads"] = {plan.load_names[x.id]: x.id for x in plan.loads}
+    elif connection_map:
+        mapped = {plan.connection_names[c.id]: connection_map[c.id] for c in plan.connections if c.id in connection_map}
+        if mapped:
+            adopted["connections"] = mapped
+    if adopted:
+        config[f"{project}:adopt"] = adopted
+    return yaml.safe_dump({"config": config}, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def config_commands(plan: ExportPlan, stack: str) -> list[str]:
+    """The ``pulumi config set`` commands that give a stack its connections' params.
+
+    Placeholders in capitals (``HOST``) are for the user to fill in; a secret is
+    set with ``--secret`` and no value, so that Pulumi prompts for it (nothing in
+    the shell's history).
+    """
+    commands: list[str] = []
+    for conn in plan.connections:
+        name = plan.connection_names[conn.id]
+        hints = _PARAM_HINTS.get(conn.destination_name, (("PARAM", "VALUE"),))
+        for param, hint in hints:
+            commands.append(f"pulumi config set --stack {stack} --path 'connections.{name}.{param}' {hint}")
+        for field in contract.SECRET_PARAM_FIELDS.get(conn.destination_name, ()):
+            commands.append(f"pulumi config set --stack {stack} --secret {password_key(name, field)}")
+    return commands
 
 
 def render_requirements() -> str:
@@ -260,7 +437,6 @@ def render_requirements() -> str:
         "# so that a later release cannot change what this program does.\n"
         "improvado-loads[pulumi]\n"
     )
-
 
 
 GITIGNORE = "venv/\n__pycache__/\n*.pyc\n"

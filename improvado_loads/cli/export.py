@@ -1,19 +1,19 @@
 """``improvado-loads export``: write a ready Pulumi project for existing loads.
 
-Two modes:
+The project is one program for every environment (:mod:`improvado_loads.exporter`):
+data tables found by title, a ``DestinationConnection`` per connection the loads
+use, the loads into them; per-stack values in ``Pulumi.<stack>.yaml``.
 
-- **adopt** (default): one ``Load`` per existing load, with ``adopt_load_id``; the
-  first ``pulumi up`` takes each over without creating or replacing anything.
-- **clone** (``--map-destination OLD=NEW`` or ``--target-workspace-id N``): every
-  load is created fresh, never adopted (adopting would take the originals over,
-  and a copy of a load into the very same destination table would conflict with
-  it). A load whose connection is in the map points at the new connection; one
-  whose connection is not keeps its connection id, with a warning. Data table
-  ids may be mapped the same way (``--map-data-table``) when cloning into
-  another workspace.
+- **adopt** (default): the program, and a stack config whose ``adopt`` ids make
+  the first ``pulumi up`` take every connection and load over, creating nothing.
+- **clone** (``--clone``, ``--target-workspace-id N`` or ``--map-destination
+  OLD=NEW``): a NEW stack's config for the same program (written beside an
+  existing export, or with the program into an empty directory): its ``up``
+  creates the connections and loads anew, paused loads paused, except the
+  connections mapped to existing ones, which it adopts.
 
-The generation is pure (:mod:`improvado_loads.exporter`): same loads in,
-same text out, whatever the order they came in.
+The API never returns connection params: the command prints the ``pulumi config
+set`` commands that give them (the password as a secret).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from typing import Annotated
 
 import httpx
 import typer
+import yaml
 
+from improvado_loads import contract
 from improvado_loads.cli.common import (
     ApiUrlOption,
     CommandFailed,
@@ -39,15 +41,16 @@ from improvado_loads.cli.common import (
 )
 from improvado_loads.exporter import (
     GITIGNORE,
-    CloneSpec,
+    ExportPlan,
+    config_commands,
+    plan_export,
     render_program,
     render_project,
     render_requirements,
     render_stack_config,
     slugify,
-    unmapped_connections,
 )
-from improvado_loads.models import Load
+from improvado_loads.models import DestinationConnection, Load
 
 __all__ = ["export_command", "parse_mapping"]
 
@@ -88,14 +91,31 @@ def _public_url(url: str) -> str:
     return str(parsed.copy_with(userinfo=b"")) if parsed.userinfo else url
 
 
-def _check_out_dir(out: Path, force: bool) -> None:
+def _check_out_dir(out: Path, force: bool, *, clone: bool, stack: str) -> bool:
+    """Whether ``out`` already holds an exported program (a clone then adds only its stack config)."""
     if out.exists() and not out.is_dir():
         raise UsageProblem(f"--out {out} is a file, not a directory")
+    if clone and (out / "Pulumi.yaml").is_file() and (out / "__main__.py").is_file():
+        if (out / f"Pulumi.{stack}.yaml").exists() and not force:
+            raise UsageProblem(
+                f"--out {out} already has Pulumi.{stack}.yaml: choose another --stack, or pass --force to overwrite"
+            )
+        return True
     if out.is_dir() and any(out.iterdir()) and not force:
         raise UsageProblem(f"--out {out} is not empty: choose another directory, or pass --force to overwrite")
+    return False
 
 
 # --- the command -------------------------------------------------------------
+
+
+def _existing_project(out: Path) -> str:
+    """The project name of the program already in ``out``."""
+    try:
+        settings = yaml.safe_load((out / "Pulumi.yaml").read_text(encoding="utf-8"))
+        return str(settings["name"])
+    except (yaml.YAMLError, KeyError, TypeError) as exc:
+        raise CommandFailed(f"{out / 'Pulumi.yaml'} has no project name: {exc}") from None
 
 
 @handle_errors
@@ -110,25 +130,21 @@ def export_command(
     language: Annotated[str, typer.Option("--language", help="Language of the program (only python).")] = "python",
     out: Annotated[Path, typer.Option("--out", help="Directory to write the project into.")] = DEFAULT_OUT,
     force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is not empty.")] = False,
+    clone: Annotated[
+        bool,
+        typer.Option("--clone", help="Clone mode: a new stack's config, whose up creates copies (adopts nothing)."),
+    ] = False,
     map_destination: Annotated[
         list[str] | None,
         typer.Option(
             "--map-destination",
             metavar="OLD_ID=NEW_ID",
-            help="Clone mode: loads into connection OLD_ID get NEW_ID. Repeatable.",
-        ),
-    ] = None,
-    map_data_table: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--map-data-table",
-            metavar="OLD_ID=NEW_ID",
-            help="Clone mode: loads of data table OLD_ID get NEW_ID (another workspace's id). Repeatable.",
+            help="Clone mode: the new stack adopts existing connection NEW_ID for connection OLD_ID. Repeatable.",
         ),
     ] = None,
     target_workspace_id: Annotated[
         int | None,
-        typer.Option("--target-workspace-id", help="Clone mode: the copies go to this workspace (stack config)."),
+        typer.Option("--target-workspace-id", help="Clone mode: the new stack's workspace (stack config)."),
     ] = None,
     stack: Annotated[str, typer.Option("--stack", help="Stack whose Pulumi.<stack>.yaml is written.")] = DEFAULT_STACK,
     project_name: Annotated[
@@ -138,39 +154,42 @@ def export_command(
     token: TokenOption = None,
     workspace_id: WorkspaceIdOption = None,
 ) -> None:
-    """Write a ready Pulumi project (Python) for existing loads.
+    """Write a ready Pulumi project (Python) for existing loads and their connections.
 
-    The project holds Pulumi.yaml, Pulumi.<stack>.yaml (API URL and workspace
-    id: never a credential), requirements.txt and __main__.py with one Load per
-    selected load.
+    One program for every environment: data tables found by title, a
+    DestinationConnection per connection the loads use, the loads into them.
+    Pulumi.<stack>.yaml holds what differs per stack: workspace, each load's run
+    policy and paused state, and (adopt mode) the ids to take over. Never a
+    credential; connection params are never returned by the API, so the
+    command prints the `pulumi config set` commands that give them.
 
-    Adopt mode (default): each Load adopts its existing load (adopt_load_id),
-    so the first `pulumi up` creates and replaces nothing.
+    Adopt mode (default): the stack's first `pulumi up` adopts every connection
+    and load: it creates and replaces nothing.
 
-    Clone mode (--map-destination or --target-workspace-id): each Load creates
-    a new load, never adopting. Connections in the map are replaced; a load
-    whose connection is not in the map keeps it, with a warning (in the same
-    workspace, its copy would conflict with the original).
+    Clone mode (--clone, --target-workspace-id or --map-destination): writes a
+    NEW stack's config for the same program (beside an earlier export in --out,
+    or with the program into an empty one). Its `up` creates the connections
+    and loads anew, paused ones paused; a connection in --map-destination is
+    adopted instead.
 
     \b
     Examples:
-      improvado-loads export
-      improvado-loads export --destination-name postgresql --out infra/loads --stack prod
-      improvado-loads export --map-destination 1=2 --map-destination 3=2 --out copy-to-2
-      improvado-loads export --target-workspace-id 2 --map-destination 1=4 --map-data-table 1=4
+      improvado-loads export --out infra/loads
+      improvado-loads export --out infra/loads --clone --stack prod --target-workspace-id 2
+      improvado-loads export --out infra/loads --clone --stack staging --map-destination 1=7
     """
     if language not in LANGUAGES:
         raise UsageProblem(f"--language {language!r} is not supported: only {', '.join(LANGUAGES)}")
     destination_map = parse_mapping(map_destination, "--map-destination")
-    data_table_map = parse_mapping(map_data_table, "--map-data-table")
-    clone_mode = bool(destination_map or data_table_map or target_workspace_id is not None)
-    clone = CloneSpec(destination_map, data_table_map, target_workspace_id) if clone_mode else None
+    clone_mode = bool(clone or destination_map or target_workspace_id is not None)
     if not _NAME_RE.match(stack):
         raise UsageProblem(f"--stack {stack!r}: use letters, digits, '-', '_' and '.'")
-    project = project_name or slugify(out.resolve().name) or "improvado-loads"
+    if project_name is not None and not _NAME_RE.match(project_name):
+        raise UsageProblem(f"--project-name {project_name!r}: use letters, digits, '-', '_' and '.'")
+    beside = _check_out_dir(out, force, clone=clone_mode, stack=stack)
+    project = _existing_project(out) if beside else project_name or slugify(out.resolve().name) or "improvado-loads"
     if not _NAME_RE.match(project):
         raise UsageProblem(f"--project-name {project!r}: use letters, digits, '-', '_' and '.'")
-    _check_out_dir(out, force)
 
     with client_for(api_url, token, workspace_id) as client:
         found = client.loads.list(
@@ -179,77 +198,115 @@ def export_command(
             destination_name=destination_name,
         ).to_list()
         data_tables = client.data_tables.list().to_list() if found else []
+        connections = list(client.destination_connections.list_all()) if found else []
         base_url = _public_url(client.base_url)
         source_workspace = client.workspace_id
 
-    loads = [load for load in found if load.destination_connection_id is not None]
-    for load in found:
-        if load.destination_connection_id is None:
-            warn(f"load {load.id} is skipped: the API gave no destination connection id for it")
+    loads = _exportable(found, connections)
     if not loads:
         filtered = data_table_id is not None or destination_connection_id is not None or destination_name
         raise CommandFailed(
             "no loads to export: "
-            + ("none has a destination connection id" if found else "none matched the filters" if filtered else "none")
+            + ("none has a destination connection this program can declare" if found
+               else "none matched the filters" if filtered else "none")
         )
-
-    if clone is not None:
-        _clone_warnings(loads, clone)
+    try:
+        plan = plan_export(loads, connections, data_tables)
+    except ValueError as exc:
+        raise CommandFailed(f"cannot export: {exc}") from None
+    if clone_mode:
+        _clone_warnings(plan, destination_map, target_workspace_id, source_workspace)
 
     source = base_url + (f" (workspace {source_workspace})" if source_workspace is not None else "")
-    files = {
-        "Pulumi.yaml": render_project(project, load_count=len(loads), clone=clone is not None),
-        f"Pulumi.{stack}.yaml": render_stack_config(
-            base_url, target_workspace_id if target_workspace_id is not None else source_workspace
-        ),
-        "requirements.txt": render_requirements(),
-        ".gitignore": GITIGNORE,
-        "__main__.py": render_program(loads, data_tables, clone=clone, source=source),
-    }
+    stack_file = f"Pulumi.{stack}.yaml"
+    config = render_stack_config(
+        plan,
+        project=project,
+        api_url=base_url,
+        workspace_id=target_workspace_id if target_workspace_id is not None else source_workspace,
+        adopt=not clone_mode,
+        connection_map=destination_map,
+    )
+    program = render_program(plan, source=source)
+    files = {stack_file: config}
+    if beside:
+        if (out / "__main__.py").read_text(encoding="utf-8") != program:
+            warn(
+                f"{out / '__main__.py'} differs from what this export writes (edited, or other loads): "
+                f"it is kept; check that {stack_file} names its connections and loads"
+            )
+    else:
+        files = {
+            "Pulumi.yaml": render_project(project, load_count=len(plan.loads)),
+            stack_file: config,
+            "requirements.txt": render_requirements(),
+            ".gitignore": GITIGNORE,
+            "__main__.py": program,
+        }
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (out / name).write_text(content, encoding="utf-8")
-
-    mode = "clone: new loads" if clone else "adopt: existing loads taken over"
-    count = f"{len(loads)} load{'s' if len(loads) != 1 else ''}"
-    where = shlex.quote(str(out))
-    typer.echo(f"{count} written to {out} ({mode}).")
-    typer.echo(f"Files: {', '.join(name for name in files if name != '.gitignore')}.")
-    typer.echo(
-        f"Credentials are not written: in {where}, run `pulumi config set --secret improvado:token` "
-        "(it prompts for the value) or export IMPROVADO_API_TOKEN."
-    )
-    typer.echo("Next steps:")
-    typer.echo(
-        f"  cd {where} && python -m venv venv && venv/bin/pip install -r requirements.txt"
-        f" && pulumi stack init {stack} && pulumi up"
-    )
+    _say_next_steps(plan, out, stack, files, clone_mode=clone_mode, beside=beside)
 
 
-def _clone_warnings(loads: Sequence[Load], clone: CloneSpec) -> None:
-    """Warn about what clone mode keeps as is, and map entries that match nothing."""
-    same_workspace = clone.target_workspace_id is None
-    for connection_id in unmapped_connections(loads, clone):
-        ids = ", ".join(str(load.id) for load in loads if load.destination_connection_id == connection_id)
-        consequence = (
-            "in the same workspace each copy would conflict with its original"
-            if same_workspace
-            else "check that this id exists in the target workspace"
-        )
-        warn(
-            f"destination connection {connection_id} is not in --map-destination: loads {ids} keep it "
-            f"({consequence}; add --map-destination {connection_id}=NEW_ID)"
-        )
-    used_connections = {load.destination_connection_id for load in loads}
-    for old in sorted(set(clone.destination_map) - used_connections):
-        warn(f"--map-destination {old}=...: no exported load uses destination connection {old}")
-    used_tables = {load.data_table.id for load in loads}
-    for old in sorted(set(clone.data_table_map) - used_tables):
-        warn(f"--map-data-table {old}=...: no exported load uses data table {old}")
-    if not same_workspace:
-        unmapped = sorted(used_tables - set(clone.data_table_map))
-        if unmapped:
+def _exportable(found: Sequence[Load], connections: Sequence[DestinationConnection]) -> list[Load]:
+    """The loads whose destination connection is known and can be declared; a warning for each other."""
+    by_id = {conn.id: conn for conn in connections}
+    loads: list[Load] = []
+    for load in found:
+        conn = by_id.get(load.destination_connection_id or 0)
+        if load.destination_connection_id is None:
+            warn(f"load {load.id} is skipped: the API gave no destination connection id for it")
+        elif conn is None:
+            warn(f"load {load.id} is skipped: its destination connection {load.destination_connection_id} is gone")
+        elif conn.destination_name not in contract.CONNECTABLE_DESTINATIONS:
             warn(
-                f"data tables {', '.join(map(str, unmapped))} keep their ids in workspace "
-                f"{clone.target_workspace_id}: map them with --map-data-table OLD_ID=NEW_ID if they differ there"
+                f"load {load.id} is skipped: its connection {conn.id} is a {conn.destination_name} connection, "
+                f"which DestinationConnection cannot declare (it knows {', '.join(contract.CONNECTABLE_DESTINATIONS)})"
+            )
+        else:
+            loads.append(load)
+    return loads
+
+
+def _say_next_steps(
+    plan: ExportPlan, out: Path, stack: str, files: dict[str, str], *, clone_mode: bool, beside: bool
+) -> None:
+    count = f"{len(plan.loads)} load{'s' if len(plan.loads) != 1 else ''}"
+    conns = f"{len(plan.connections)} connection{'s' if len(plan.connections) != 1 else ''}"
+    mode = (
+        f"clone: a new stack {stack} that creates copies" if clone_mode
+        else f"adopt: stack {stack} takes the existing ones over"
+    )
+    where = shlex.quote(str(out))
+    typer.echo(f"{count} and {conns} written to {out} ({mode}).")
+    typer.echo(f"Files: {', '.join(name for name in files if name != '.gitignore')}.")
+    typer.echo("Credentials are not written: run `pulumi config set --secret improvado:token` (it prompts for the")
+    typer.echo("value) or export IMPROVADO_API_TOKEN. The API never returns connection params: set them in the stack")
+    typer.echo("(capitals are placeholders; a --secret without a value prompts for it).")
+    typer.echo("Next steps:")
+    typer.echo(f"  cd {where}")
+    if not beside:
+        typer.echo("  python -m venv venv && venv/bin/pip install -r requirements.txt")
+    typer.echo(f"  pulumi stack init {stack}")
+    for command in config_commands(plan, stack):
+        typer.echo(f"  {command}")
+    typer.echo(f"  pulumi up --stack {stack}")
+
+
+def _clone_warnings(
+    plan: ExportPlan, destination_map: dict[int, int], target_workspace_id: int | None, source_workspace: int | None
+) -> None:
+    """Warn about map entries that match nothing, and about copies in the source's own workspace."""
+    used = {conn.id for conn in plan.connections}
+    for old in sorted(set(destination_map) - used):
+        warn(f"--map-destination {old}=...: no exported load uses destination connection {old}")
+    same = target_workspace_id is None or target_workspace_id == source_workspace
+    if same:
+        copied = [conn for conn in plan.connections if conn.id not in destination_map]
+        if copied:
+            titles = ", ".join(repr(conn.title) for conn in copied)
+            warn(
+                f"the copies go to the same workspace: connections {titles} get a second connection of the "
+                "same title (map them with --map-destination OLD_ID=NEW_ID, or pass --target-workspace-id)"
             )
