@@ -1,0 +1,111 @@
+"""Start-up time of the command line against a bare ``import httpx, pydantic``; prints figures.
+
+    .venv/bin/python benchmarks/bench_cli_startup.py [--rounds 7]
+
+Each round runs, one after the other, the floor (``python -c 'import httpx, pydantic'``)
+and each command through the installed ``improvado-loads`` script: ``--help``,
+``--version`` and ``loads list`` (against a local emulator holding 5 loads).
+Prints the median wall time of each and its ratio to the floor's median, next to
+the goal (≤ 1.3×), and the same for CPU time (user + system), which a busy shared
+machine disturbs less. Also lists any heavy package a command imported (there
+should be none). For reference it measures a second floor: the same bare import
+plus one pydantic model validating one object, the least that any command reading
+the API with typed models pays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from improvado_loads import ImprovadoClient
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+
+GOAL = 1.3
+HEAVY = ("pulumi", "fastapi", "uvicorn", "sqlalchemy", "psycopg", "grpc")
+SCRIPT = Path(sys.executable).parent / "improvado-loads"
+FLOOR = [sys.executable, "-c", "import httpx, pydantic"]
+MODEL_FLOOR = [
+    sys.executable,
+    "-c",
+    "import httpx, pydantic\nclass M(pydantic.BaseModel):\n    id: int\nM.model_validate({'id': 1})",
+]
+
+
+def wall(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds one run of ``command`` takes: wall time and CPU time (user + system); it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def heavy_imports(args: list[str], env: dict[str, str]) -> list[str]:
+    """The heavy top-level packages that ``improvado-loads ARGS`` imports (from ``-X importtime``)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(SCRIPT), *args], env=env, capture_output=True, text=True, check=True
+    )
+    names = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    return sorted(names & set(HEAVY))
+
+
+def main() -> None:
+    """Measure every command against the floor, in paired rounds."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp, EmulatorServer(
+        EmulatorSettings(data_dir=Path(tmp), port=0, token="bench-token", run_seconds=0.0)
+    ) as server:
+        with ImprovadoClient(base_url=server.url, token="bench-token") as client:
+            for i in range(5):
+                client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"bench_{i}")
+        env = {**os.environ, "IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": "bench-token"}
+        commands = {
+            "improvado-loads --help": [str(SCRIPT), "--help"],
+            "improvado-loads --version": [str(SCRIPT), "--version"],
+            "improvado-loads loads list": [str(SCRIPT), "loads", "list"],
+            "reference: bare import + one pydantic model": MODEL_FLOOR,
+        }
+        wall(FLOOR, env)  # warm the file system caches once
+        for command in commands.values():
+            wall(command, env)
+        floor: list[tuple[float, float]] = []
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for _ in range(args.rounds):
+            floor.append(wall(FLOOR, env))
+            for name, command in commands.items():
+                times[name].append(wall(command, env))
+        heavy = {
+            name: heavy_imports(command[1:], env) for name, command in commands.items() if command[0] == str(SCRIPT)
+        }
+
+    base_wall = statistics.median(run[0] for run in floor)
+    base_cpu = statistics.median(run[1] for run in floor)
+    label = "python -c 'import httpx, pydantic' (floor)"
+    print(f"{label:<44} wall {base_wall * 1000:7.1f} ms        cpu {base_cpu * 1000:7.1f} ms        (n={args.rounds})")
+    for name, runs in times.items():
+        med_wall = statistics.median(run[0] for run in runs)
+        med_cpu = statistics.median(run[1] for run in runs)
+        ratio_wall, ratio_cpu = med_wall / base_wall, med_cpu / base_cpu
+        verdict = "ok" if ratio_wall <= GOAL else "over"
+        imported = ", ".join(heavy[name]) or "none" if name in heavy else "-"
+        print(
+            f"{name:<44} wall {med_wall * 1000:7.1f} ms {ratio_wall:4.2f}x   cpu {med_cpu * 1000:7.1f} ms "
+            f"{ratio_cpu:4.2f}x   goal <= {GOAL}x (wall): {verdict if name in heavy else '-'};  "
+            f"heavy imports: {imported}"
+        )
+
+
+if __name__ == "__main__":
+    main()
