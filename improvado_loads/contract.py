@@ -115,6 +115,11 @@ MAX_JSON_DEPTH: Final = 32
 
 # --- tokens (documented: 30 minutes, renewed by each use) -------------------
 TOKEN_TTL_SECONDS: Final = 30 * 60
+#: Failed ``POST /token`` attempts (wrong Basic credentials) from one client
+#: address within the window, after which further attempts are a 429 with
+#: ``Retry-After`` until the oldest failure leaves the window (assumed).
+TOKEN_FAILURES_ALLOWED: Final = 10
+TOKEN_FAILURE_WINDOW_SECONDS: Final = 60
 
 # --- load modes (assumed) ---------------------------------------------------
 #: An incremental run without a date range reloads from the last loaded date;

@@ -464,8 +464,8 @@ def test_emulator_serve(tmp_path: Path) -> None:
     token = f"serve-tok-{secrets.token_hex(12)}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = ["emulator", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), "--token", token]
-    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS}
+    args = ["emulator", "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARS} | {"IMPROVADO_EMULATOR_TOKEN": token}
     process = subprocess.Popen(
         [str(SCRIPT), *args, "--run-seconds", "0.05"],
         env=env,
@@ -498,7 +498,7 @@ def test_emulator_serve(tmp_path: Path) -> None:
 def test_emulator_serve_needs_username_and_password_together(tmp_path: Path) -> None:
     result = cli(["emulator", "serve", "--username", "ana", "--data-dir", str(tmp_path)], {})
     assert result.exit_code == 2
-    assert_one_error_line(result.stderr, "--username and --password go together")
+    assert_one_error_line(result.stderr, "--username and --password-file (or IMPROVADO_EMULATOR_PASSWORD) go together")
 
 
 def test_deploy_bad_inputs_are_one_line(tmp_path: Path) -> None:

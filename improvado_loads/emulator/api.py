@@ -34,8 +34,16 @@ _CONNECTIONS = contract.DESTINATION_CONNECTIONS_PATH
 @router.post(contract.TOKEN_PATH)
 def exchange_token(request: Request, emulator: EmulatorDep, raw: JsonBody) -> dict[str, Any]:
     """Basic credentials + ``{"workspace_id"}`` → ``{"token", "expires_at"}`` (401, 403)."""
+    client = request.client.host if request.client else "unknown"
+    wait = emulator.login_throttle.retry_after(client)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many failed token requests: try again in {wait} s.", headers={"Retry-After": str(wait)}
+        )
     if not emulator.tokens.credentials_ok(request.headers.get("authorization")):
+        emulator.login_throttle.failed(client)
         raise ApiError(401, "Invalid username or password.", headers={"WWW-Authenticate": 'Basic realm="api"'})
+    emulator.login_throttle.succeeded(client)
     try:
         body = TokenRequest.model_validate(raw)
     except pydantic.ValidationError as exc:

@@ -11,8 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import math
 import secrets
+import threading
 import time
+from collections import deque
 from datetime import datetime, timezone
 
 from sqlalchemy import delete
@@ -22,7 +25,7 @@ from improvado_loads import contract
 from improvado_loads.emulator.clock import iso_utc
 from improvado_loads.emulator.store import TokenRow
 
-__all__ = ["STATIC_TOKEN_WORKSPACE", "TokenError", "Tokens", "basic_credentials"]
+__all__ = ["STATIC_TOKEN_WORKSPACE", "LoginThrottle", "TokenError", "Tokens", "basic_credentials"]
 
 STATIC_TOKEN_WORKSPACE = 1
 
@@ -94,3 +97,51 @@ class Tokens:
             raise TokenError("Token has expired.")
         row.expires_at = now + contract.TOKEN_TTL_SECONDS
         return row.workspace_id
+
+
+class LoginThrottle:
+    """Counts failed token exchanges per client address and slows a guesser down.
+
+    After ``contract.TOKEN_FAILURES_ALLOWED`` failures within
+    ``contract.TOKEN_FAILURE_WINDOW_SECONDS``, :meth:`retry_after` says how many
+    seconds the client must wait; a success clears its count.
+    """
+
+    def __init__(
+        self,
+        allowed: int = contract.TOKEN_FAILURES_ALLOWED,
+        window: float = contract.TOKEN_FAILURE_WINDOW_SECONDS,
+    ) -> None:
+        self._allowed = allowed
+        self._window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        failures = self._failures.setdefault(client, deque())
+        while failures and failures[0] <= now - self._window:
+            failures.popleft()
+        return failures
+
+    def retry_after(self, client: str) -> int | None:
+        """Whole seconds the client must wait before trying again, or None when it may try now."""
+        now = time.monotonic()
+        with self._lock:
+            failures = self._recent(client, now)
+            if len(failures) < self._allowed:
+                return None
+            return max(1, math.ceil(failures[-self._allowed] + self._window - now))
+
+    def failed(self, client: str) -> None:
+        """Record a failed attempt."""
+        now = time.monotonic()
+        with self._lock:
+            self._recent(client, now).append(now)
+            if len(self._failures) > 10_000:  # bounded memory: forget clients with nothing recent
+                for key in [k for k, v in self._failures.items() if not v]:
+                    del self._failures[key]
+
+    def succeeded(self, client: str) -> None:
+        """Forget the client's failures."""
+        with self._lock:
+            self._failures.pop(client, None)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from improvado_loads.emulator.auth import Tokens
+from improvado_loads.emulator.auth import LoginThrottle, Tokens
 from improvado_loads.emulator.clock import Clock
+from improvado_loads.emulator.datadir_lock import DataDirLock
 from improvado_loads.emulator.destinations import Destinations
 from improvado_loads.emulator.faults import Faults
 from improvado_loads.emulator.journal import Journal
@@ -21,8 +22,16 @@ class Emulator:
 
     def __init__(self, settings: EmulatorSettings) -> None:
         self.settings = settings
-        self.store = Store(settings.state_path)
+        #: Taken first: a second emulator on this data dir refuses before touching its state.
+        self.lock = DataDirLock(settings.data_dir)
+        self.lock.acquire()
+        try:
+            self.store = Store(settings.state_path)
+        except BaseException:
+            self.lock.release()
+            raise
         self.clock = Clock(self.store)
+        self.login_throttle = LoginThrottle()
         self.tokens = Tokens(static_token=settings.token, username=settings.username, password=settings.password)
         self.destinations = Destinations(settings.data_dir)
         self.runner = Runner(self.store, self.clock, self.destinations, settings.run_seconds)
@@ -51,3 +60,4 @@ class Emulator:
         self.runner.stop()
         self.destinations.close()
         self.store.close()
+        self.lock.release()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
+from fastapi import FastAPI
 
 from improvado_loads.emulator.app import create_app
 from improvado_loads.emulator.core import Emulator
 from improvado_loads.emulator.faults import QuietDrops
+from improvado_loads.emulator.listen import bind
 from improvado_loads.emulator.settings import EmulatorSettings
 
 __all__ = ["EmulatorServer", "serve"]
@@ -34,17 +38,36 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def serve(settings: EmulatorSettings) -> None:
-    """Serve the emulator in this thread until interrupted (Ctrl+C or SIGTERM)."""
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="info", lifespan="on", timeout_graceful_shutdown=5
-    )
+def _bound_app(settings: EmulatorSettings) -> tuple[socket.socket, FastAPI]:
+    """The listening socket, then the app (which locks the data dir): in that order, nothing before."""
+    sock = bind(settings.host, settings.port, allow_remote=settings.allow_remote)
+    try:
+        return sock, create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
+
+
+def serve(settings: EmulatorSettings, *, on_listen: Callable[[int], None] | None = None) -> None:
+    """Serve the emulator in this thread until interrupted (Ctrl+C or SIGTERM).
+
+    Raises :class:`RuntimeError` (one clear message) when it cannot start: the
+    port is busy, the host is not loopback without ``allow_remote``, another
+    emulator holds the data dir. ``on_listen`` gets the port once it is bound.
+    """
+    sock, app = _bound_app(settings)
+    emulator: Emulator = app.state.emulator
+    config = uvicorn.Config(app, log_level="info", lifespan="on", timeout_graceful_shutdown=5)
     _quiet_drops()
     server = uvicorn.Server(config)
-    server.run()
+    if on_listen is not None:
+        on_listen(sock.getsockname()[1])
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        emulator.stop()
     if not server.started:
-        emulator: Emulator = app.state.emulator
         reason = f": {emulator.startup_error}" if emulator.startup_error else " (see the log above)"
         raise RuntimeError(f"the emulator could not start on {settings.host}:{settings.port}{reason}")
 
@@ -62,6 +85,7 @@ class EmulatorServer:
         self.url = ""
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
 
     def __repr__(self) -> str:
         return f"EmulatorServer(url={self.url!r}, data_dir={str(self.settings.data_dir)!r})"
@@ -70,11 +94,9 @@ class EmulatorServer:
         """Start serving; returns once the server accepts connections."""
         if self._thread is not None:
             raise RuntimeError("the emulator is already running")
-        app = create_app(self.settings)
+        sock, app = _bound_app(self.settings)
         config = uvicorn.Config(
             app,
-            host=self.settings.host,
-            port=self.settings.port,
             log_config=None,
             log_level="warning",
             lifespan="on",
@@ -82,22 +104,26 @@ class EmulatorServer:
         )
         _quiet_drops()
         server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="improvado-emulator", daemon=True)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="improvado-emulator", daemon=True
+        )
         thread.start()
         deadline = time.monotonic() + _START_TIMEOUT
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
                 thread.join(timeout=5)
+                sock.close()
                 emulator: Emulator = app.state.emulator
+                emulator.stop()
                 reason = f": {emulator.startup_error!r}" if emulator.startup_error else ""
                 raise RuntimeError(
                     f"the emulator did not start on {self.settings.host}:{self.settings.port}{reason}"
                 ) from emulator.startup_error
             time.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
+        port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.settings.host)}:{port}"
-        self._server, self._thread = server, thread
+        self._server, self._thread, self._socket = server, thread, sock
         return self
 
     def stop(self) -> None:
@@ -106,7 +132,9 @@ class EmulatorServer:
             return
         self._server.should_exit = True
         self._thread.join(timeout=30)
-        self._server = self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -16,7 +16,8 @@ class EmulatorSettings:
     warehouses (``warehouse-ws<N>.sqlite3``). ``port=0`` picks a free port.
     ``token`` is a static bearer token of workspace 1 that never expires.
     ``postgres_dsn`` (a libpq URL) backs the "Analytics Postgres" connections;
-    without it they stay ``initializing``.
+    without it they stay ``initializing``. ``host`` must be a loopback address
+    unless ``allow_remote`` (the ``/_emulator`` surface has no authentication).
     """
 
     data_dir: Path
@@ -28,6 +29,7 @@ class EmulatorSettings:
     postgres_dsn: str | None = None
     run_seconds: float = 0.2
     tick_seconds: float = 0.5
+    allow_remote: bool = False
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -37,7 +39,7 @@ class EmulatorSettings:
             f"EmulatorSettings(data_dir={str(self.data_dir)!r}, host={self.host!r}, port={self.port}, "
             f"token=***, username={self.username!r}, password=***, "
             f"postgres_dsn={'set' if self.postgres_dsn else None!r}, run_seconds={self.run_seconds}, "
-            f"tick_seconds={self.tick_seconds})"
+            f"tick_seconds={self.tick_seconds}, allow_remote={self.allow_remote})"
         )
 
     @property
