@@ -20,7 +20,8 @@ are read where they are used and never enter the stack state.
 :class:`Load` takes ``adopt_load_id``: on create it reads that load, checks that
 it is the same load (data table, connection, destination table, historical
 flag), sets the run policy if it differs, and takes it over without creating
-anything. Removing ``adopt_load_id`` afterwards changes nothing.
+anything. It is a one-time handover: once the Load is in the stack, a replacement
+creates a new load, and removing ``adopt_load_id`` afterwards changes nothing.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class LoadArgs:
     :param deletion_policy: what removing the resource does: ``delete`` (default), ``pause``
         (keep it in Improvado, paused) or ``retain`` (leave it running). Changes nothing remote.
     :param adopt_load_id: take over this existing load instead of creating one (see module docs).
+        A one-time handover: only the first create reads it. Once the Load is in the stack,
+        a change that replaces it (another destination table…) creates a new load, and
+        changing or removing ``adopt_load_id`` changes nothing.
     :param allow_shared_table: allow this load into a table another load already targets (refused
         otherwise: two loads into one table overwrite each other's rows). Read on create only.
     """

@@ -60,6 +60,27 @@ def test_check_leaves_unknown_values_alone_during_preview() -> None:
     assert result.inputs["data_table_id"] == UNKNOWN
 
 
+def test_adopt_load_id_is_spent_once_the_load_is_in_the_stack() -> None:
+    from improvado_loads.provider.load import _IN_STACK
+
+    news = LoadProvider().check({}, {"data_table_id": 1, "destination_connection_id": 1,
+                                     "destination_table": "ads_x", "run_policy": "daily", "adopt_load_id": 7.0}).inputs
+    assert news not in _IN_STACK  # a first create adopts
+    LoadProvider().diff("7", OLD, {**news, "__provider": "x"})
+    assert news in _IN_STACK  # diffed: in the stack, so a create now is a replacement and creates
+    assert {**news, "destination_table": "ads_y"} not in _IN_STACK
+
+
+def test_provider_errors_are_one_line_and_others_keep_their_traceback() -> None:
+    from improvado_loads.errors import NotFoundError
+    from improvado_loads.provider import ProviderError
+    from improvado_loads.provider.errors import one_line
+
+    assert one_line(ProviderError("cannot adopt load 3:\nno such load")) == "cannot adopt load 3: no such load"
+    assert one_line(NotFoundError("load 3 does not exist", status_code=404)) == "load 3 does not exist"
+    assert one_line(KeyError("bug")) is None
+
+
 @pytest.mark.parametrize(
     ("change", "changes", "replaces", "delete_first"),
     [

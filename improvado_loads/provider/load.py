@@ -13,6 +13,7 @@ delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import pydantic
@@ -89,6 +90,37 @@ def check_load_inputs(news: dict[str, Any]) -> CheckResult:
     return CheckResult(inputs, failures)
 
 
+class _InStack:
+    """Loads this provider process has diffed, i.e. already in the stack, by what a create would send.
+
+    ``adopt_load_id`` is a one-time handover, but a replacement's create cannot see
+    that the resource was in the stack: the engine checks the inputs again without
+    the old ones and calls ``create`` with the program's inputs, ``adopt_load_id``
+    included. It always calls ``diff`` first, in this same process (one provider
+    process serves a whole deployment), and only for a resource in the stack; so a
+    create whose inputs were diffed in this process is a replacement and creates.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[tuple[Any, ...]] = set()
+
+    @staticmethod
+    def _key(inputs: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(repr(as_int(inputs.get(k))) for k in (*CREATE_FIELDS, "adopt_load_id"))
+
+    def remember(self, inputs: dict[str, Any]) -> None:
+        with self._lock:
+            self._seen.add(self._key(inputs))
+
+    def __contains__(self, inputs: object) -> bool:
+        with self._lock:
+            return isinstance(inputs, dict) and self._key(inputs) in self._seen
+
+
+_IN_STACK = _InStack()
+
+
 def _differs(old: Any, new: Any) -> bool:
     return is_unknown(new) or as_int(old) != as_int(new)
 
@@ -100,6 +132,7 @@ class LoadProvider(ClientProvider):
         return check_load_inputs(news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        _IN_STACK.remember(news)
         replaces = [k for k in REPLACE_KEYS if _differs(olds.get(k), news.get(k))]
         updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(olds.get(k), news.get(k))]
         # A replacement into the same (connection, destination table) must delete first:
@@ -113,7 +146,8 @@ class LoadProvider(ClientProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = plain(props, LOAD_INPUT_KEYS)
-        load = self._adopt(args) if args["adopt_load_id"] else self._create(args)
+        adopting = args["adopt_load_id"] and args not in _IN_STACK  # a replacement creates anew
+        load = self._adopt(args) if adopting else self._create(args)
         return CreateResult(str(load.id), self._outputs(args, load))
 
     def _create(self, args: dict[str, Any]) -> Load:

@@ -31,6 +31,17 @@ def test_adoption_takes_over_without_creating(deployment: Deployment, api: Impro
     assert deployment.preview().change_summary == {"same": 2}
     assert deployment.writes() == []
 
+    # A one-time handover: a replacement creates a new load, even with adopt_load_id still there.
+    deployment.configure(loads={"ads": {**ADS, "adopt_load_id": existing.id, "destination_table": "ads_v2"}})
+    assert deployment.preview().change_summary == {"same": 1, "replace": 1}
+    result = deployment.up()
+
+    assert result.summary.resource_changes == {"same": 1, "replace": 1}
+    [new] = api.loads.list().to_list()
+    assert new.id != existing.id and new.destination_table == "ads_v2"
+    assert int(deployment.stack.outputs()["ads"].value["load_id"]) == new.id
+    assert deployment.preview().change_summary == {"same": 2}
+
 
 def test_adoption_of_a_different_load_is_refused(deployment: Deployment, api: ImprovadoClient) -> None:
     other = api.loads.create(**{**ADS, "destination_table": "something_else"})

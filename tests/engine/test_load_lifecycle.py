@@ -202,5 +202,5 @@ def test_create_conflict_names_the_existing_load_and_adoption(deployment: Deploy
     # One line under the resource's name, not a Python traceback (issue 7).
     output = "\n".join(deployment.output)
     assert "Traceback" not in output and "File \"" not in output and "LoadProviderError" not in output
-    diagnostics = output[output.index("Load (ads):"):output.index("Resources:")].strip().splitlines()
+    diagnostics = output[output.index("Load (ads):"):].split("\n\n")[0].splitlines()
     assert len(diagnostics) == 2 and diagnostics[1].strip().startswith("error: a load of data table 1")
