@@ -99,6 +99,9 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     """The destination's own error when the last run failed."""
     uploaded_rows_count: pulumi.Output[int | None]
     """Rows written by the last run."""
+    workspace_id: pulumi.Output[int | None]
+    """The workspace of the load, when the credentials named it (a 404 with another workspace's
+    credentials never drops the load from the stack)."""
 
     def __init__(
         self,
@@ -119,6 +122,7 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
             "last_update": None,
             "error_text": None,
             "uploaded_rows_count": None,
+            "workspace_id": None,
         }
         super().__init__(LoadProvider(), resource_name, props, opts)
         # Not an output of the provider: a dynamic provider cannot preview an update, so the

@@ -59,6 +59,9 @@ class ImprovadoClient:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(f"the API URL must start with http:// or https://, got {base_url!r}")
         self.workspace_id = parse_workspace_id(workspace_id)
+        #: Whether the credentials are certainly of ``workspace_id``: true when a username and
+        #: password are exchanged for a token of that workspace, false for a static token.
+        self.workspace_proven = bool(token is None and username and password and self.workspace_id is not None)
         auth = WorkspaceAuth(token=token, username=username, password=password, workspace_id=self.workspace_id)
         self._core = HTTPCore(base_url=base_url, auth=auth, timeout=timeout, retry=retry, transport=transport)
         self.loads = Loads(self._core)

@@ -25,6 +25,7 @@ from improvado_loads.errors import ConflictError, NotFoundError, TableInUseError
 from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.errors import ProviderError
+from improvado_loads.provider.presence import confirm_gone
 from improvado_loads.provider.props import (
     CREATE_ONLY_KEYS,
     LOAD_INPUT_KEYS,
@@ -186,24 +187,28 @@ class LoadProvider(ClientProvider):
             load = self.client.loads.update(load_id, run_policy=args["run_policy"])
         return load
 
-    @staticmethod
-    def _outputs(args: dict[str, Any], load: Load) -> dict[str, Any]:
-        return {**args, **load_outputs(load)}
+    def _outputs(self, args: dict[str, Any], load: Load, recorded_workspace: Any = None) -> dict[str, Any]:
+        """Inputs and live fields, and the workspace the load lives in (when the credentials say it)."""
+        workspace = self.client.workspace_id if self.client.workspace_id is not None else recorded_workspace
+        return {**args, **load_outputs(load), "workspace_id": as_int(workspace)}
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """The live load; a 404 drops it from the stack only when it is certainly gone (see presence)."""
         try:
             load = self.client.loads.get(int(id_))
         except NotFoundError:
+            confirm_gone(self.client, int(id_), props, "refresh")
             return ReadResult("", {})
         local = plain(props, LOCAL_KEYS + CREATE_ONLY_KEYS)
         local["deletion_policy"] = local["deletion_policy"] or contract.DEFAULT_DELETION_POLICY
-        outs = self._outputs(local, load)
+        outs = self._outputs(local, load, props.get("workspace_id"))
         return ReadResult(id_, outs, {k: outs[k] for k in LOAD_INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = plain(news, LOAD_INPUT_KEYS)
         if olds.get("run_policy") != args["run_policy"]:
-            outs = self._outputs(args, self.client.loads.update(int(id_), run_policy=args["run_policy"]))
+            load = self.client.loads.update(int(id_), run_policy=args["run_policy"])
+            outs = self._outputs(args, load, olds.get("workspace_id"))
         else:
             outs = {**{k: v for k, v in olds.items() if k != PROVIDER_KEY}, **args}
         return UpdateResult(outs)
@@ -221,6 +226,7 @@ class LoadProvider(ClientProvider):
             else:
                 done = f"left load {load_id} running in Improvado (deletion_policy=retain)"
         except NotFoundError:
+            confirm_gone(self.client, load_id, props, "the deletion")
             done = f"load {load_id} was already gone"
         # One write per line: several deletes run at once in one provider process.
         sys.stderr.write(f"improvado: {done}\n")

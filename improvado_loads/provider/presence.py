@@ -1,0 +1,58 @@
+"""Whether a load that answers 404 is really gone, or merely invisible to these credentials.
+
+A 404 with the credentials of another workspace looks exactly like a deleted
+load. Dropping a load from the stack on such a 404 (``refresh``) or calling its
+deletion done (``destroy``) would lose track of a load that still runs. So a 404
+counts as "gone" only when the provider can tell it sees the load's workspace:
+
+- the credentials were exchanged for a workspace (username, password and
+  workspace id) and it is the workspace recorded in the load's state; or
+- the load's data table, recorded in its state, is visible to these
+  credentials (data tables, like loads, belong to one workspace).
+
+A workspace recorded in state that differs from the one configured is refused
+outright. Anything uncertain raises :class:`UncertainAbsenceError`, so that the
+engine fails the step loudly and changes no state.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from improvado_loads.client import ImprovadoClient
+from improvado_loads.errors import NotFoundError
+from improvado_loads.provider.errors import ProviderError
+from improvado_loads.provider.props import as_int
+
+__all__ = ["UncertainAbsenceError", "confirm_gone"]
+
+
+class UncertainAbsenceError(ProviderError):
+    """A load answered 404 but these credentials may not see its workspace: nothing is changed."""
+
+
+def confirm_gone(client: ImprovadoClient, load_id: int, props: dict[str, Any], doing: str) -> None:
+    """Return when load ``load_id`` (404 to ``client``) is certainly gone; raise when that is uncertain."""
+    recorded = as_int(props.get("workspace_id"))
+    configured = client.workspace_id
+    keep = f"{doing} stops here and the stack keeps load {load_id}; nothing was changed"
+    if recorded is not None and configured is not None and recorded != configured:
+        raise UncertainAbsenceError(
+            f"load {load_id} belongs to workspace {recorded} but these credentials are for workspace "
+            f"{configured}, so its 404 does not mean it is gone: {keep}. Use the credentials of workspace "
+            f"{recorded} (improvado:workspaceId, improvado:token)."
+        )
+    if recorded is not None and recorded == configured and client.workspace_proven:
+        return
+    data_table_id = as_int(props.get("data_table_id"))
+    if data_table_id is not None:
+        try:
+            client.data_tables.get(int(data_table_id))
+            return
+        except NotFoundError:
+            pass
+    raise UncertainAbsenceError(
+        f"load {load_id} answers 404, and its data table {data_table_id} is not visible to these credentials "
+        f"either: they may be of another workspace than the load's{f' ({recorded})' if recorded else ''}, so "
+        f"{keep}. Check improvado:token / improvado:workspaceId (or IMPROVADO_API_TOKEN, IMPROVADO_WORKSPACE_ID)."
+    )
