@@ -155,4 +155,7 @@ CONNECTION_CHECK_TIMEOUT_SECONDS: Final = 5
 CONNECTION_ACTIVE: Final = "active"
 CONNECTION_ERROR: Final = "error"
 #: What a load's run says (``error_text``) when its connection was deleted.
-DELETED_CONNECTION_ERROR: Final = "destination connection {connection_id} was deleted"
+DELETED_CONNECTION_ERROR: Final = (
+    "destination connection {connection_id} was deleted ('{title}'): this load cannot run; "
+    "no data was deleted"
+)

@@ -52,6 +52,7 @@ __all__ = [
     "SqliteParams",
     "Token",
     "TokenRequest",
+    "params_body",
     "params_model",
     "params_of",
 ]
@@ -274,6 +275,12 @@ class DestinationConnectionUpdate(_Request):
     def body(self) -> dict[str, Any]:
         """The JSON body: only the fields given."""
         return self.model_dump(exclude_none=True)
+
+
+def params_body(params: BaseModel) -> dict[str, Any]:
+    """The JSON object of connection params, secrets revealed: for the one request (or row) that carries them."""
+    data = params.model_dump(mode="python")
+    return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in data.items()}
 
 
 def params_of(destination_name: str, params: BaseModel | Mapping[str, Any]) -> _Params:

@@ -411,7 +411,7 @@ def test_destinations_list(env: dict[str, str | None]) -> None:
     assert result.exit_code == 0, result.output
     connections = {item["id"]: item for item in json.loads(result.stdout)}
     assert set(connections) == {1, 2, 3}
-    assert connections[1]["destination_type"] == "sqlite" and connections[1]["status"] == "active"
+    assert connections[1]["destination_name"] == "sqlite" and connections[1]["status"] == "active"
     assert connections[3]["status"] == "error"
 
     result = cli(["destinations", "list", "--destination-name", "postgresql", "-o", "json"], env)

@@ -188,7 +188,8 @@ def test_seeded_workspaces_have_deterministic_ids(emulator: EmulatorServer, emul
         return list(api.get(path).json()["results"])
 
     assert connections(ws1, "sqlite") == [
-        {"id": 1, "title": "Local warehouse", "destination_type": "sqlite", "status": "active"}]
+        {"id": 1, "title": "Local warehouse", "destination_name": "sqlite", "status": "active", "status_message": None,
+         "create_load_for_new_tables": False}]
     assert [(c["id"], c["status"]) for c in connections(ws1, "postgresql")] == [(2, "active"), (3, "error")]
     assert [c["id"] for c in connections(ws2, "sqlite")] == [4]
     assert [c["id"] for c in connections(ws2, "postgresql")] == [5, 6]
@@ -220,7 +221,8 @@ def test_seed_is_identical_on_every_fresh_data_dir_and_postgres_is_optional(
     settings.postgres_dsn = postgres_dsn
     with EmulatorServer(settings) as again, httpx.Client(base_url=again.url, headers=bearer(again)) as api:
         assert api.get(f"{path}/2").json() == {
-            "id": 2, "title": "Analytics Postgres", "destination_type": "postgresql", "status": "active"}
+            "id": 2, "title": "Analytics Postgres", "destination_name": "postgresql", "status": "active",
+            "status_message": None, "create_load_for_new_tables": False}
 
 
 def test_workspaces_are_isolated(emulator: EmulatorServer, emulator_client: Client) -> None:

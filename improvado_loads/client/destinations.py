@@ -26,6 +26,7 @@ from improvado_loads.models import (
     DestinationConnection,
     DestinationConnectionCreate,
     DestinationConnectionUpdate,
+    params_body,
     params_model,
     params_of,
 )
@@ -57,11 +58,6 @@ def typed_params(destination_name: str, params: BaseModel | Mapping[str, Any]) -
         summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
         message = f"invalid connection params for {destination_name}: {summary}"
         raise InvalidRequestError(message, errors=errors) from None
-
-
-def _wire(params: BaseModel) -> dict[str, Any]:
-    data = params.model_dump(mode="python")
-    return {k: v.get_secret_value() if isinstance(v, SecretStr) else v for k, v in data.items()}
 
 
 def _secrets(params: BaseModel) -> list[str]:
@@ -160,7 +156,7 @@ class DestinationConnections:
         )
         params = typed_params(destination_name, connection_params)
         secrets = _secrets(params)
-        payload = {**body.model_dump(), contract.CONNECTION_PARAMS_KEY: _wire(params)}
+        payload = {**body.model_dump(), contract.CONNECTION_PARAMS_KEY: params_body(params)}
         path = contract.destination_connections_path(destination_name)
         before = {c.id for c in self.find_by_title(destination_name, body.title)}
         retry = self._core.retry
@@ -208,7 +204,7 @@ class DestinationConnections:
         params = typed_params(destination_name, connection_params)
         path = contract.destination_connection_path(destination_name, connection_id)
         try:
-            data = self._core.request("PUT", path, json={contract.CONNECTION_PARAMS_KEY: _wire(params)})
+            data = self._core.request("PUT", path, json={contract.CONNECTION_PARAMS_KEY: params_body(params)})
         except ImprovadoError as exc:
             raise _scrubbed(exc, _secrets(params)) from None
         return DestinationConnection.model_validate(data)

@@ -1,4 +1,4 @@
-"""The Improvado surface: ``/api/v3/`` routes (token, loads, data tables, connections).
+"""The Improvado surface: ``/api/v3/`` routes (token, loads, data tables; connections: :mod:`.connection_api`).
 
 Routes are thin: they authenticate, open one state transaction, call
 :mod:`improvado_loads.emulator.loads` and serialize.
@@ -19,8 +19,8 @@ from improvado_loads.emulator.deps import EmulatorDep, JsonBody, PathId, Workspa
 from improvado_loads.emulator.http_errors import ApiError, bad_request, field_errors, not_found
 from improvado_loads.emulator.journal import note_workspace
 from improvado_loads.emulator.pagination import paginate
-from improvado_loads.emulator.serializers import connection_json, data_table_json, load_json
-from improvado_loads.emulator.store import ConnectionRow, DataTableRow, WorkspaceRow
+from improvado_loads.emulator.serializers import data_table_json, load_json
+from improvado_loads.emulator.store import DataTableRow, WorkspaceRow
 from improvado_loads.models import TokenRequest
 
 __all__ = ["router"]
@@ -28,7 +28,6 @@ __all__ = ["router"]
 router = APIRouter()
 
 _LOAD = f"{contract.LOADS_PATH}/{{load_id:int}}"
-_CONNECTIONS = contract.DESTINATION_CONNECTIONS_PATH
 
 
 @router.post(contract.TOKEN_PATH)
@@ -139,33 +138,3 @@ def get_data_table(table_id: PathId, emulator: EmulatorDep, workspace_id: Worksp
         if table is None or table.workspace_id != workspace_id:
             raise not_found()
         return data_table_json(table)
-
-
-@router.get(_CONNECTIONS)
-def list_connections(
-    destination_name: str, request: Request, emulator: EmulatorDep, workspace_id: WorkspaceId
-) -> dict[str, Any]:
-    """Destination connections of one type in the workspace."""
-    statement = (
-        select(ConnectionRow)
-        .where(ConnectionRow.workspace_id == workspace_id, ConnectionRow.destination_type == destination_name)
-        .order_by(ConnectionRow.id)
-    )
-    with emulator.store.session() as session:
-        return paginate(session, request, statement, connection_json)
-
-
-@router.get(f"{_CONNECTIONS}/{{connection_id:int}}")
-def get_connection(
-    destination_name: str, connection_id: PathId, emulator: EmulatorDep, workspace_id: WorkspaceId
-) -> dict[str, Any]:
-    """One destination connection (404 when of another type or workspace)."""
-    with emulator.store.session() as session:
-        connection = session.get(ConnectionRow, connection_id)
-        if (
-            connection is None
-            or connection.workspace_id != workspace_id
-            or connection.destination_type != destination_name
-        ):
-            raise not_found()
-        return connection_json(connection)

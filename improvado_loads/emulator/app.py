@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from improvado_loads.emulator import api, control
+from improvado_loads.emulator import api, connection_api, control
 from improvado_loads.emulator.core import Emulator
 from improvado_loads.emulator.faults import FaultMiddleware
 from improvado_loads.emulator.http_errors import install_handlers
@@ -42,6 +42,7 @@ def create_app(settings: EmulatorSettings) -> FastAPI:
     app.state.emulator = emulator
     install_handlers(app)
     app.include_router(api.router)
+    app.include_router(connection_api.router)
     app.include_router(control.router)
     # Added last = outermost: the journal sees the status a fault answers.
     app.add_middleware(FaultMiddleware, faults=emulator.faults)

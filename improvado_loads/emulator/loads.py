@@ -68,13 +68,14 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
     if table is None or table.workspace_id != workspace_id:
         errors["data_table_id"] = [f"Data table {body.data_table_id} does not exist in this workspace."]
     connection = session.get(ConnectionRow, body.destination_connection_id)
-    if connection is None or connection.workspace_id != workspace_id:
+    if connection is None or connection.workspace_id != workspace_id or connection.deleted_at is not None:
         errors["destination_connection_id"] = [
             f"Destination connection {body.destination_connection_id} does not exist in this workspace."
         ]
     elif connection.status != "active":
+        reason = f": {connection.status_message}" if connection.status_message else ""
         errors["destination_connection_id"] = [
-            f"Destination connection {connection.id} is not active (its status is '{connection.status}'): "
+            f"Destination connection {connection.id} is not active (its status is '{connection.status}'{reason}); "
             "loads can only be created on an active connection."
         ]
     if errors:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from improvado_loads import contract
 from improvado_loads.emulator.clock import Clock, naive_utc
+from improvado_loads.emulator.connections import qualified_table
 from improvado_loads.emulator.destinations import Destinations, WriteRequest, error_text
 from improvado_loads.emulator.ownership import Owner
 from improvado_loads.emulator.sources import latest_day
@@ -82,11 +83,16 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
     connection = session.get(ConnectionRow, load.destination_connection_id)
     if table is None or connection is None:
         return RunPlan(None, load.watermark, failure="the data table or the destination connection is gone")
+    if connection.deleted_at is not None:
+        failure = contract.DELETED_CONNECTION_ERROR.format(connection_id=connection.id, title=connection.title)
+        return RunPlan(None, load.watermark, failure=failure)
     if connection.status != "active" or not connection.dsn:
+        reason = f": {connection.status_message}" if connection.status_message else ""
         return RunPlan(
             None, load.watermark,
-            failure=f"destination connection {connection.id} ({connection.title}) is {connection.status}",
+            failure=f"destination connection {connection.id} ({connection.title}) is {connection.status}{reason}",
         )
+    destination_table = qualified_table(connection, load.destination_table)
     full = (
         table.date_column is None
         or table.data_class == "lifetime"
@@ -99,7 +105,7 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
         replace = _range(load, latest_day(session, table.id))
         if replace is None:
             return RunPlan(
-                WriteRequest(connection.dsn, load.destination_table, _owner(session, load), table.columns, []),
+                WriteRequest(connection.dsn, destination_table, _owner(session, load), table.columns, []),
                 load.watermark,
             )
         query = query.where(SourceRow.day.between(*replace))
@@ -108,7 +114,7 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
     watermark = max([*days, *([load.watermark] if load.watermark else [])], default=None)
     write = WriteRequest(
         dsn=connection.dsn,
-        table=load.destination_table,
+        table=destination_table,
         owner=_owner(session, load),
         columns=table.columns,
         rows=[row.values for row in sources],

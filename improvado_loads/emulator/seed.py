@@ -13,17 +13,21 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from improvado_loads import contract
 from improvado_loads.emulator.sources import DAILY_COLUMNS, LIFETIME_COLUMNS, daily_rows, lifetime_rows
 from improvado_loads.emulator.store import ConnectionRow, DataTableRow, SourceRow, Store, WorkspaceRow
 
-__all__ = ["LEGACY_DSN", "WORKSPACES", "apply_postgres_dsn", "seed_once", "warehouse_dsn"]
+__all__ = ["LEGACY_DSN", "WORKSPACES", "apply_postgres_dsn", "postgres_params", "seed_once", "warehouse_dsn"]
 
 WORKSPACES = ((1, "Acme Marketing (dev)"), (2, "Acme Marketing (prod)"))
 HISTORY_DAYS = 60
 #: Nothing listens on port 9 (discard) of loopback: the "Legacy warehouse" is unreachable.
 LEGACY_DSN = "postgresql://emulator@127.0.0.1:9/legacy"
+#: What libpq says about it (the seed does not test it: it is known).
+LEGACY_MESSAGE = 'connection failed: connection to server at "127.0.0.1", port 9 failed: Connection refused'
 _SEEDED_KEY = "seeded"
 
 _TABLES: tuple[dict[str, Any], ...] = (
@@ -39,6 +43,19 @@ _TABLES: tuple[dict[str, Any], ...] = (
 def warehouse_dsn(workspace_id: int) -> str:
     """The SQLite warehouse of a workspace, relative to the data dir."""
     return f"sqlite:///warehouse-ws{workspace_id}.sqlite3"
+
+
+def postgres_params(dsn: str) -> dict[str, Any]:
+    """The connection params of a libpq URL (``postgresql://user:password@host:port/database``)."""
+    url = make_url(dsn)
+    return {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or contract.POSTGRES_DEFAULT_PORT,
+        "database": url.database or "postgres",
+        "user": url.username or "postgres",
+        "password": url.password or "",
+        "schema": contract.POSTGRES_DEFAULT_SCHEMA,
+    }
 
 
 def _seed_workspace(session: Session, workspace_id: int, title: str, today: date, postgres_dsn: str | None) -> None:
@@ -61,14 +78,17 @@ def _seed_workspace(session: Session, workspace_id: int, title: str, today: date
                 for values in daily_rows(table.id, table.source_kind, day)
             ]
         session.execute(insert(SourceRow), rows)
-    connections = (
-        ("Local warehouse", "sqlite", "active", warehouse_dsn(workspace_id), "warehouse"),
-        ("Analytics Postgres", "postgresql", "active" if postgres_dsn else "initializing", postgres_dsn, "analytics"),
-        ("Legacy warehouse", "postgresql", "error", LEGACY_DSN, "legacy"),
+    analytics = postgres_params(postgres_dsn) if postgres_dsn else None
+    connections: tuple[tuple[str, str, str, str | None, str | None, dict[str, Any] | None, str], ...] = (
+        ("Local warehouse", "sqlite", "active", None, warehouse_dsn(workspace_id),
+         {"database": f"warehouse-ws{workspace_id}.sqlite3"}, "warehouse"),
+        ("Analytics Postgres", "postgresql", "active" if postgres_dsn else "initializing", None, postgres_dsn,
+         analytics, "analytics"),
+        ("Legacy warehouse", "postgresql", "error", LEGACY_MESSAGE, LEGACY_DSN, postgres_params(LEGACY_DSN), "legacy"),
     )
-    for conn_title, kind, status, dsn, key in connections:
+    for conn_title, kind, status, message, dsn, params, key in connections:
         session.add(ConnectionRow(workspace_id=workspace_id, title=conn_title, destination_type=kind,
-                                  status=status, dsn=dsn, seed_key=key))
+                                  status=status, status_message=message, dsn=dsn, params=params, seed_key=key))
         session.flush()
 
 
@@ -90,4 +110,6 @@ def apply_postgres_dsn(store: Store, postgres_dsn: str | None) -> None:
     with store.session() as session:
         for connection in session.scalars(select(ConnectionRow).where(ConnectionRow.seed_key == "analytics")):
             connection.dsn = postgres_dsn
+            connection.params = postgres_params(postgres_dsn)
             connection.status = "active"
+            connection.status_message = None

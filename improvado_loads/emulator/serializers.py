@@ -25,12 +25,15 @@ def data_table_json(table: DataTableRow) -> dict[str, Any]:
 
 
 def connection_json(connection: ConnectionRow) -> dict[str, Any]:
-    """A destination connection: ``id, title, destination_type, status``."""
+    """A destination connection, never its params: ``id, title, destination_name, status, status_message,
+    create_load_for_new_tables``."""
     return {
         "id": connection.id,
         "title": connection.title,
-        "destination_type": connection.destination_type,
+        "destination_name": connection.destination_type,
         "status": connection.status,
+        "status_message": connection.status_message,
+        "create_load_for_new_tables": bool(connection.create_load_for_new_tables),
     }
 
 

@@ -15,7 +15,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Engine, ForeignKey, String, UniqueConstraint, create_engine, event
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    literal,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 __all__ = [
@@ -88,18 +101,30 @@ class SourceRow(Base):
 
 
 class ConnectionRow(Base):
-    """A destination connection; its DSN never leaves the emulator."""
+    """A destination connection; its params and DSN never leave the emulator.
+
+    A deleted connection stays (``deleted_at`` set) so that its loads keep their
+    reference: it answers 404 and its loads' runs fail saying it was deleted.
+    """
 
     __tablename__ = "connections"
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
     title: Mapped[str]
+    #: The API's ``destination_name`` (``postgresql``, ``sqlite``).
     destination_type: Mapped[str]
     status: Mapped[str]
-    #: SQLAlchemy or libpq URL; a relative ``sqlite:///`` path is inside the data dir.
+    #: The destination's own words when the last connection test failed.
+    status_message: Mapped[str | None] = mapped_column(default=None)
+    create_load_for_new_tables: Mapped[bool] = mapped_column(default=False)
+    #: The connection params as given (password included): stored here only.
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: SQLAlchemy or libpq URL derived from the params (or set by the control
+    #: surface); a relative ``sqlite:///`` path is inside the data dir.
     dsn: Mapped[str | None]
-    #: Which seeded connection this is ("warehouse", "analytics", "legacy").
-    seed_key: Mapped[str]
+    #: Which seeded connection this is ("warehouse", "analytics", "legacy"); "" when made through the API.
+    seed_key: Mapped[str] = mapped_column(default="")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class LoadRow(Base):
@@ -157,6 +182,27 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a state DB made by an older version up to date: add the columns it lacks.
+
+    A new column gets its scalar default (or NULL), so existing rows read as before.
+    """
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                ddl = f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                default = getattr(column.default, "arg", None) if column.default is not None else None
+                if default is not None and not callable(default):
+                    rendered = literal(default).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})
+                    ddl += f" DEFAULT {rendered}"
+                conn.execute(text(ddl))
+
+
 class Store:
     """The state database and its transactions."""
 
@@ -171,6 +217,7 @@ class Store:
         #: may group several transactions (e.g. set the clock, then queue due loads).
         self.lock = threading.RLock()
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
