@@ -19,9 +19,11 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
@@ -62,7 +64,11 @@ def _run(args: list[str], what: str, log: Path | None = None) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
-    """A PostgreSQL on loopback: ``$IMPROVADO_TEST_POSTGRES_DSN``, or a throwaway server for the session."""
+    """A PostgreSQL on loopback: ``$IMPROVADO_TEST_POSTGRES_DSN``, or a throwaway server for the session.
+
+    The throwaway server asks for a password over TCP (scram-sha-256; user ``postgres``, a generated
+    password, carried in the DSN), so a wrong password really fails; its local socket stays trust.
+    """
     given = os.environ.get("IMPROVADO_TEST_POSTGRES_DSN")
     if given:
         yield given
@@ -73,20 +79,41 @@ def postgres_dsn() -> Iterator[str]:
     if as_owner:
         shutil.chown(base, "postgres")
     data, log, port = base / "data", base / "server.log", _free_port()
+    password = secrets.token_hex(16)
+    pwfile = base / "pwfile"
     try:
-        _run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"],
-             "initdb")
+        pwfile.write_text(password + "\n")
+        pwfile.chmod(0o600)
+        if as_owner:
+            shutil.chown(pwfile, "postgres")
+        _run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
+              "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "--no-sync"], "initdb")
+        pwfile.unlink()
         options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
         _run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"],
              "pg_ctl start", log)
-        _run([*as_owner, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+        _run([*as_owner, str(bindir / "createdb"), "-h", str(base), "-p", str(port), "-U", "postgres",
               "improvado_test"], "createdb", log)
-        yield f"postgresql://postgres@127.0.0.1:{port}/improvado_test"
+        yield f"postgresql://postgres:{password}@127.0.0.1:{port}/improvado_test"
     finally:
+        pwfile.unlink(missing_ok=True)
         if data.exists():
             subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
                            capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_params(postgres_dsn: str) -> dict[str, Any]:
+    """The test PostgreSQL as connection params: ``host, port, database, user, password`` (for PostgresqlParams)."""
+    url = make_url(postgres_dsn)
+    return {
+        "host": url.host or "127.0.0.1",
+        "port": url.port or 5432,
+        "database": url.database or "postgres",
+        "user": url.username or "postgres",
+        "password": url.password or "",
+    }
 
 
 @pytest.fixture
