@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from improvado_loads import contract
 from improvado_loads.client.auth import WorkspaceAuth
-from improvado_loads.client.retry import RETRY_STATUSES, RetryableResponse, RetryPolicy
+from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy
 from improvado_loads.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -62,14 +63,42 @@ class HTTPCore:
         json: Any = None,
         params: dict[str, Any] | None = None,
         idempotent: bool = True,
+        recover: Callable[[], Any] | None = None,
+        gone_is_done: bool = False,
     ) -> Any:
-        """Send one request (with retries) and return its decoded JSON body, or None."""
+        """Send one request (with retries) and return its decoded JSON body, or None.
+
+        After an attempt whose outcome is unknown (its answer was lost, or a
+        5xx), the request is never resent blindly when ``recover`` is given:
+        ``recover()`` looks whether it took effect and returns the result if so
+        (else None, and the request is sent again); a 409 after such an attempt
+        is recovered the same way (the conflict is with our own first attempt).
+        With ``gone_is_done`` (a delete), a 404 after such an attempt means the
+        first attempt did it: the request is done.
+        """
         path = httpx.URL(url).path if url.startswith("http") else url
+        lost = False
         try:
-            for attempt in self.retry.retrying(idempotent=idempotent):
+            for attempt in self.retry.retrying(idempotent=idempotent, recoverable=recover is not None):
                 with attempt:
-                    response = self._http.request(method, url, json=json, params=params)
+                    if lost and recover is not None:
+                        found = recover()
+                        if found is not None:
+                            return found
+                    try:
+                        response = self._http.request(method, url, json=json, params=params)
+                    except httpx.TransportError as exc:
+                        lost = lost or not isinstance(exc, NOT_SENT_ERRORS)
+                        raise
+                    if lost and gone_is_done and response.status_code == 404:
+                        logger.info("%s %s: 404 after a lost answer; the first attempt did it", method, path)
+                        return None
+                    if lost and recover is not None and response.status_code == 409:
+                        found = recover()
+                        if found is not None:
+                            return found
                     if response.status_code in RETRY_STATUSES:
+                        lost = lost or response.status_code >= 500
                         raise RetryableResponse(response)
         except RetryableResponse as exc:
             response = exc.response

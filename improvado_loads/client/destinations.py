@@ -10,7 +10,6 @@ while that request is handled has it blanked out of its message and body.
 from __future__ import annotations
 
 import builtins
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from improvado_loads import contract
 from improvado_loads.client._core import HTTPCore
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.validation import field_errors, validated
-from improvado_loads.errors import APIConnectionError, ImprovadoError, InvalidRequestError, NotFoundError, ServerError
+from improvado_loads.errors import ImprovadoError, InvalidRequestError, NotFoundError
 from improvado_loads.models import (
     DestinationConnection,
     DestinationConnectionCreate,
@@ -159,23 +158,16 @@ class DestinationConnections:
         payload = {**body.model_dump(), contract.CONNECTION_PARAMS_KEY: params_body(params)}
         path = contract.destination_connections_path(destination_name)
         before = {c.id for c in self.find_by_title(destination_name, body.title)}
-        retry = self._core.retry
-        last_error: ImprovadoError | None = None
-        for attempt in range(retry.max_retries + 1):
-            if attempt:
-                time.sleep(min(retry.backoff_base * 2**attempt, retry.backoff_max))
-            try:
-                data = self._core.request("POST", path, json=payload, idempotent=False)
-                return DestinationConnection.model_validate(data)
-            except (APIConnectionError, ServerError) as exc:
-                last_error = _scrubbed(exc, secrets)
-                arrived = [c for c in self.find_by_title(destination_name, body.title) if c.id not in before]
-                if arrived:
-                    return arrived[-1]
-            except ImprovadoError as exc:
-                raise _scrubbed(exc, secrets) from None
-        assert last_error is not None
-        raise last_error
+
+        def arrived() -> DestinationConnection | None:
+            fresh = [c for c in self.find_by_title(destination_name, body.title) if c.id not in before]
+            return fresh[-1] if fresh else None
+
+        try:
+            data = self._core.request("POST", path, json=payload, idempotent=False, recover=arrived)
+        except ImprovadoError as exc:
+            raise _scrubbed(exc, secrets) from None
+        return DestinationConnection.model_validate(data)
 
     def update(
         self,

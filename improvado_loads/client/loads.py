@@ -11,13 +11,7 @@ from improvado_loads import contract
 from improvado_loads.client._core import HTTPCore
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.validation import validated
-from improvado_loads.errors import (
-    APIConnectionError,
-    ConflictError,
-    ServerError,
-    TableInUseError,
-    WaitTimeoutError,
-)
+from improvado_loads.errors import ConflictError, TableInUseError, WaitTimeoutError
 from improvado_loads.models import Load, LoadCreate, LoadUpdate, RunPolicy, RunRequest
 
 
@@ -87,34 +81,22 @@ class Loads:
         if not body.allow_shared_table:
             self._refuse_shared_table(body)
         payload = body.body()
-        last_error: Exception | None = None
-        for attempt in range(self._core.retry.max_retries + 1):
-            if attempt:
-                time.sleep(min(self._core.retry.backoff_base * 2**attempt, self._core.retry.backoff_max))
-            try:
-                return Load.model_validate(
-                    self._core.request("POST", contract.LOADS_PATH, json=payload, idempotent=False)
-                )
-            except (APIConnectionError, ServerError) as exc:
-                last_error = exc
-                found = self.find(
-                    data_table_id=body.data_table_id,
-                    destination_connection_id=body.destination_connection_id,
-                    destination_table=body.destination_table,
-                )
-                if found is not None:
-                    return found
-            except ConflictError as exc:
-                if exc.existing_load_id is None:
-                    found = self.find(
-                        data_table_id=body.data_table_id,
-                        destination_connection_id=body.destination_connection_id,
-                        destination_table=body.destination_table,
-                    )
-                    exc.existing_load_id = found.id if found else None
-                raise
-        assert last_error is not None
-        raise last_error
+
+        def lookup() -> Load | None:
+            return self.find(
+                data_table_id=body.data_table_id,
+                destination_connection_id=body.destination_connection_id,
+                destination_table=body.destination_table,
+            )
+
+        try:
+            data = self._core.request("POST", contract.LOADS_PATH, json=payload, idempotent=False, recover=lookup)
+        except ConflictError as exc:
+            if exc.existing_load_id is None:
+                found = lookup()
+                exc.existing_load_id = found.id if found else None
+            raise
+        return Load.model_validate(data)
 
     def _refuse_shared_table(self, body: LoadCreate) -> None:
         """Raise when another load of the workspace already targets the body's (connection, table)."""
@@ -141,9 +123,21 @@ class Loads:
         return Load.model_validate(data)
 
     def run(self, load_id: int, *, date_from: date | str | None = None, date_to: date | str | None = None) -> Load:
-        """Start a run now, for a date range (both ends) or the load's default range."""
+        """Start a run now, for a date range (both ends) or the load's default range.
+
+        A run whose answer was lost is never sent again blindly: the load is read
+        first (before sending, and again after the loss); if a run is queued or
+        running, or one has ended since, that is ours and it is returned.
+        """
         body = validated(RunRequest, date_from=date_from, date_to=date_to)
-        data = self._core.request("PUT", contract.load_action_path(load_id, "run"), json=body.body())
+        before = self.get(load_id)
+
+        def ours() -> Load | None:
+            now = self.get(load_id)
+            return now if not now.is_finished or now.last_update != before.last_update else None
+
+        path = contract.load_action_path(load_id, "run")
+        data = self._core.request("PUT", path, json=body.body(), idempotent=False, recover=ours)
         return Load.model_validate(data)
 
     def pause(self, load_id: int) -> Load:
@@ -155,8 +149,12 @@ class Loads:
         return Load.model_validate(self._core.request("PUT", contract.load_action_path(load_id, "unpause")))
 
     def delete(self, load_id: int) -> None:
-        """Delete a load."""
-        self._core.request("DELETE", contract.load_path(load_id))
+        """Delete a load; :class:`NotFoundError` when it is not in this workspace.
+
+        When an attempt's answer was lost and the next one finds no load, the
+        first attempt deleted it: that is success.
+        """
+        self._core.request("DELETE", contract.load_path(load_id), gone_is_done=True)
 
     def wait(
         self,

@@ -1,4 +1,11 @@
-"""When and how long to retry: exponential backoff with jitter, via tenacity."""
+"""When and how long to retry: one tenacity policy for every request of the client.
+
+Reads, updates and deletes (idempotent) are retried after 429, 5xx and any
+transport error. A request that is not idempotent (a create, a run) is resent
+blindly only when it surely never took effect (429, a failed connect); after a
+5xx or a lost answer it is resent only if the caller can look first whether
+it took effect (``recoverable``): see :meth:`HTTPCore.request`.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 logger = logging.getLogger("improvado_loads")
 
-#: Statuses worth another try: rate limited, and the transient 5xx.
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Statuses worth another try: rate limited, and the 5xx (whose outcome is unknown).
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 #: Transport failures after which the request certainly never reached the service.
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -42,14 +49,18 @@ class RetryPolicy:
     backoff_max: float = 8.0
     retry_after_max: float = 60.0
 
-    def retrying(self, *, idempotent: bool) -> Retrying:
-        """A tenacity loop; a non-idempotent call retries only what was never processed."""
+    def retrying(self, *, idempotent: bool, recoverable: bool = False) -> Retrying:
+        """A tenacity loop.
+
+        A non-idempotent call retries what was never processed, and, when
+        ``recoverable`` (the caller looks before sending again), any other failure too.
+        """
 
         def should_retry(exc: BaseException) -> bool:
             if isinstance(exc, RetryableResponse):
-                return idempotent or exc.response.status_code == 429
+                return idempotent or recoverable or exc.response.status_code == 429
             if isinstance(exc, httpx.TransportError):
-                return idempotent or isinstance(exc, NOT_SENT_ERRORS)
+                return idempotent or recoverable or isinstance(exc, NOT_SENT_ERRORS)
             return False
 
         jitter = wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)
