@@ -76,6 +76,9 @@ DATA_CLASSES: Final = (
     "lifetime incremental",
     "default",
 )
+#: Data classes whose tables are reloaded whole on every run: a date range means nothing
+#: for them (nor for a ``by_accounts`` table). See "load modes" in docs/api-contract.md.
+FULL_REFRESH_DATA_CLASSES: Final = ("lifetime",)
 DESTINATION_STATUSES: Final = ("active", "initializing", "error")
 #: Destination types ("destination_name" in paths) that `list_all` walks.
 DESTINATION_NAMES: Final = ("postgresql", "sqlite", "bigquery", "snowflake")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -126,6 +127,11 @@ COMMANDS = [
     ["loads", "list"],
     ["loads", "get"],
     ["loads", "run"],
+    ["loads", "create"],
+    ["loads", "update"],
+    ["loads", "pause"],
+    ["loads", "unpause"],
+    ["loads", "delete"],
     ["data-tables"],
     ["data-tables", "list"],
     ["destinations"],
@@ -149,6 +155,19 @@ def test_help_of_every_command_shows_examples(command: list[str]) -> None:
     assert "Examples:" in result.stdout
     assert f"improvado-loads {' '.join(command)}".strip() in result.stdout
     assert token not in result.output
+
+
+UNREADABLE_PLACEHOLDER = re.compile(r"<(list\[|float|str>|path>|int range>|int>)")
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if len(c) == 2], ids=" ".join)
+def test_help_placeholders_read_like_words(command: list[str]) -> None:
+    result = cli([*command, "--help"], {})
+    assert result.exit_code == 0, result.output
+    options = [line for line in result.stdout.splitlines() if line.lstrip().startswith("-")]
+    assert options
+    for line in options:
+        assert not UNREADABLE_PLACEHOLDER.search(line), line
 
 
 def test_no_command_shows_the_commands() -> None:
@@ -313,11 +332,182 @@ def test_run_with_bad_dates_is_a_usage_error(
 def test_bad_argument_is_one_line(env: dict[str, str | None]) -> None:
     result = cli(["loads", "get", "twelve"], env)
     assert result.exit_code == 2
-    assert_one_error_line(result.stderr, "load_id", "improvado-loads loads get --help")
+    assert_one_error_line(result.stderr, "LOAD_ID", "improvado-loads loads get --help")
 
     result = cli(["loads", "list", "--output", "xml"], env)
     assert result.exit_code == 2
     assert_one_error_line(result.stderr, "--output")
+
+
+# --- loads write commands ----------------------------------------------------
+
+
+def test_create_update_pause_unpause_delete(env: dict[str, str | None], api: ImprovadoClient) -> None:
+    create = ["loads", "create", "--data-table-id", "1", "--destination-connection-id", "1"]
+    result = cli([*create, "--destination-table", "cli_made", "--run-policy", "daily", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    made = json.loads(result.stdout)
+    load_id = made["id"]
+    assert api.loads.get(load_id).model_dump(mode="json") == made
+    assert made["run_policy"] == "daily" and made["destination_table"] == "cli_made"
+
+    result = cli([*create, "--destination-table", "cli_made_too"], env)
+    assert result.exit_code == 0, result.output
+    assert "created" in result.stdout and "cli_made_too" in result.stdout
+
+    result = cli(["loads", "update", str(load_id), "--run-policy", "weekly"], env)
+    assert result.exit_code == 0, result.output
+    assert f"load {load_id}: run policy weekly" in result.stdout
+    assert api.loads.get(load_id).run_policy == "weekly"
+
+    result = cli(["loads", "pause", str(load_id), "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "paused" == api.loads.get(load_id).status
+
+    result = cli(["loads", "unpause", str(load_id)], env)
+    assert result.exit_code == 0, result.output
+    assert f"load {load_id} unpaused" in result.stdout
+    assert api.loads.get(load_id).status != "paused"
+
+    result = cli(["loads", "delete", str(load_id), "--yes", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"id": load_id, "deleted": True}
+    assert load_id not in [load.id for load in api.loads.list()]
+
+
+def test_delete_asks_first(env: dict[str, str | None], created: list[Load], api: ImprovadoClient) -> None:
+    load = created[0]
+    declined = CliRunner().invoke(app, ["loads", "delete", str(load.id)], env=env, input="n\n")
+    assert declined.exit_code == 1, declined.output
+    assert f"Delete load {load.id}" in declined.stderr and "google_ads_daily" in declined.stderr
+    assert "not deleted" in declined.stderr
+    assert api.loads.get(load.id).id == load.id
+
+    unanswered = CliRunner().invoke(app, ["loads", "delete", str(load.id)], env=env, input="")
+    assert unanswered.exit_code == 2, unanswered.output
+    assert "--yes" in unanswered.stderr.splitlines()[-1]
+    assert api.loads.get(load.id).id == load.id
+
+    confirmed = CliRunner().invoke(app, ["loads", "delete", str(load.id)], env=env, input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert f"load {load.id} deleted" in confirmed.stdout
+    assert load.id not in [item.id for item in api.loads.list()]
+
+
+def test_write_commands_refuse_in_words(env: dict[str, str | None], created: list[Load]) -> None:
+    create = ["loads", "create", "--destination-connection-id", "1"]
+    bad_table = cli([*create, "--data-table-id", "1", "--destination-table", "no spaces"], env)
+    assert bad_table.exit_code == 2, bad_table.output
+    assert_one_error_line(bad_table.stderr, "destination_table")
+
+    twin = cli([*create, "--data-table-id", "1", "--destination-table", "google_ads_daily"], env)
+    assert twin.exit_code == 1, twin.output
+    line = assert_one_error_line(twin.stderr, f"load {created[0].id}", "already")
+    assert "POST" not in line and "/api/v3" not in line
+
+    no_table = cli([*create, "--data-table-id", "99", "--destination-table", "t99"], env)
+    assert no_table.exit_code == 1, no_table.output
+    line = assert_one_error_line(no_table.stderr, "data_table_id", "Data table 99 does not exist")
+    assert "/api/v3" not in line
+
+    bad_policy = cli(["loads", "update", str(created[0].id), "--run-policy", "sometimes"], env)
+    assert bad_policy.exit_code == 2
+    assert_one_error_line(bad_policy.stderr, "--run-policy")
+
+    for command in (["update", "99", "--run-policy", "daily"], ["pause", "99"], ["unpause", "99"],
+                    ["delete", "99", "--yes"]):
+        result = cli(["loads", *command], {**env, "IMPROVADO_WORKSPACE_ID": "1"})
+        assert result.exit_code == 1, result.output
+        assert_one_error_line(result.stderr, "load 99 does not exist in workspace 1")
+
+
+def test_output_json_on_every_loads_command(env: dict[str, str | None], created: list[Load]) -> None:
+    load_id = str(created[0].id)
+    commands = [
+        ["list"],
+        ["get", load_id],
+        ["update", load_id, "--run-policy", "hourly"],
+        ["pause", load_id],
+        ["unpause", load_id],
+        ["run", load_id],
+        ["run", load_id, "--wait", "--poll-interval", "0.05"],
+        ["delete", str(created[1].id), "--yes"],
+    ]
+    for command in commands:
+        result = cli(["loads", *command, "--output", "json"], env)
+        assert result.exit_code == 0, (command, result.output)
+        assert isinstance(json.loads(result.stdout), (dict, list)), command
+    waited = cli(["loads", "run", load_id, "--wait", "--poll-interval", "0.05", "-o", "json"], env)
+    assert json.loads(waited.stdout)["status"] == "success"
+
+
+def test_run_wait_attaches_to_the_run_already_going(tmp_path: Path) -> None:
+    cli_token = f"attach-tok-{secrets.token_hex(8)}"
+    settings = EmulatorSettings(data_dir=tmp_path / "slow", port=0, token=cli_token, run_seconds=1.5, tick_seconds=0.2)
+    with EmulatorServer(settings) as slow, ImprovadoClient(base_url=slow.url, token=cli_token) as client:
+        load = client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="attached")
+        client.loads.run(load.id)
+        env = {**dict.fromkeys(CREDENTIAL_VARS), "IMPROVADO_API_URL": slow.url, "IMPROVADO_API_TOKEN": cli_token}
+        result = cli(["loads", "run", str(load.id), "--wait", "--poll-interval", "0.1", "--timeout", "60"], env)
+        assert result.exit_code == 0, result.output
+        assert f"load {load.id} already has a run" in result.stderr
+        assert "waiting for that run" in result.stderr
+        assert f"load {load.id}: success" in result.stdout
+
+        client.loads.run(load.id)
+        no_wait = cli(["loads", "run", str(load.id)], env)
+        assert no_wait.exit_code == 1
+        assert_one_error_line(no_wait.stderr, f"load {load.id} is already queued or running", "--wait")
+        client.loads.wait(load.id, timeout=60, poll_interval=0.1)
+
+
+def test_retries_show_one_line_each(server: EmulatorServer, env: dict[str, str | None], created: list[Load]) -> None:
+    fault = {"method": "GET", "path": "/api/v3/loads*", "status": 503, "times": 2, "retry_after": 0}
+    httpx.post(f"{server.url}/_emulator/faults", json=fault).raise_for_status()
+    result = cli(["loads", "list", "-o", "json"], env)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert all(line.startswith("warning: retrying") and "503" in line for line in lines)
+    assert len(json.loads(result.stdout)) == len(created)
+
+
+RFC3339_UTC = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z\b")
+
+
+def test_timestamps_are_rfc3339_utc(env: dict[str, str | None], created: list[Load]) -> None:
+    load_id = str(created[0].id)
+    result = cli(["loads", "run", load_id, "--wait", "--poll-interval", "0.05"], env)
+    assert result.exit_code == 0, result.output
+    assert RFC3339_UTC.search(result.stdout.splitlines()[-1]), result.stdout
+    shown = [cli(["loads", "get", load_id], env).stdout, cli(["loads", "list"], env).stdout]
+    for output in shown:
+        last_update = next(line for line in output.splitlines() if load_id in line or "Last update" in line)
+        assert RFC3339_UTC.search(output), output
+        assert " UTC" not in output and "+00:00" not in output, last_update
+    as_json = json.loads(cli(["loads", "get", load_id, "-o", "json"], env).stdout)
+    assert RFC3339_UTC.fullmatch(as_json["last_update"]), as_json["last_update"]
+
+
+@pytest.mark.parametrize(("index", "reason"), [(2, "is a lifetime table"), (1, "is loaded by accounts")])
+def test_a_range_on_a_whole_table_warns_it_is_ignored(
+    env: dict[str, str | None], created: list[Load], index: int, reason: str
+) -> None:
+    load = created[index]
+    args = ["loads", "run", str(load.id), "--from", "2026-01-01", "--to", "2026-01-31", "--wait"]
+    result = cli([*args, "--poll-interval", "0.05"], env)
+    assert result.exit_code == 0, result.output
+    warning = next(line for line in result.stderr.splitlines() if line.startswith("warning:"))
+    assert reason in warning and "2026-01-01..2026-01-31 is ignored" in warning
+    assert "0 rows:" not in result.stdout
+
+
+def test_a_range_without_data_says_so(env: dict[str, str | None], created: list[Load]) -> None:
+    args = ["loads", "run", str(created[0].id), "--from", "2001-01-01", "--to", "2001-01-31", "--wait"]
+    result = cli([*args, "--poll-interval", "0.05"], env)
+    assert result.exit_code == 0, result.output
+    assert "0 rows: no data in that range (2001-01-01..2001-01-31)" in result.stdout
+    assert "warning" not in result.stderr
 
 
 # --- credentials and connectivity -------------------------------------------

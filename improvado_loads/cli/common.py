@@ -68,6 +68,7 @@ __all__ = [
     "handle_errors",
     "new_app",
     "print_json",
+    "readable_placeholders",
     "stderr_console",
     "stdout_console",
     "text",
@@ -400,7 +401,52 @@ class LazyCommand:
         else:  # a group, even of one command (``emulator serve``)
             command = typer.main.get_group(value)
         command.name = name
+        readable_placeholders(command)
         return command
+
+
+#: Words for option values, by the last word of the option's name (``--data-dir`` → ``DIR``).
+_PLACEHOLDER_WORDS = {"id": "ID", "dir": "DIR", "cwd": "DIR", "out": "DIR", "port": "PORT", "dsn": "DSN"}
+_PAIR_RE = re.compile(r"^([A-Z][A-Z_]*=[A-Z][A-Z_]*)\b")
+
+
+def _is_choice(param: Any) -> bool:
+    descriptor = getattr(param, "type_descriptor", None)  # Typer's own types
+    if descriptor is not None:
+        return bool(getattr(descriptor, "is_choice", False))
+    return str(getattr(getattr(param, "type", None), "name", "")) == "choice"  # Click's types
+
+
+def _placeholder(param: Any) -> str | None:
+    """A placeholder that reads like a word, from the option's name, for a parameter without a metavar."""
+    if param.metavar is not None or getattr(param, "is_flag", False) or getattr(param, "count", False):
+        return None
+    if _is_choice(param):  # shown as its choices: [manual|daily|...]
+        return None
+    name = param.name or "value"
+    if getattr(param, "param_type_name", "") == "argument":
+        return name.upper()
+    words = name.lower().split("_")
+    if getattr(param, "multiple", False):
+        pair = _PAIR_RE.match(getattr(param, "help", None) or "")
+        return pair.group(1) if pair else words[-1].upper()
+    if {"seconds", "timeout", "interval"} & set(words):
+        return "SECONDS"
+    return _PLACEHOLDER_WORDS.get(words[-1], words[-1].upper())
+
+
+def readable_placeholders(command: Any) -> None:
+    """Give every option and argument of ``command`` (and its subcommands) a placeholder in words.
+
+    Typer shows ``<list[str]>``, ``<float range>``, ``<int>`` where no metavar was
+    set; this sets ``KEY=VALUE``, ``SECONDS``, ``ID``… instead. An explicit metavar stays.
+    """
+    for param in getattr(command, "params", []):
+        placeholder = _placeholder(param)
+        if placeholder is not None:
+            param.metavar = placeholder
+    for sub in getattr(command, "commands", {}).values():
+        readable_placeholders(sub)
 
 
 class CLIGroup(TyperGroup):
