@@ -454,3 +454,7 @@ def _wait(client: ImprovadoClient, load_id: int, period: str, timeout: float, po
                 f"timed out after {timeout:g}s waiting for load {load_id} (still {state}); "
                 f"the run goes on: check it with 'improvado-loads loads get {load_id}'"
             ) from None
+        except KeyboardInterrupt:  # Ctrl-C stops the waiting, not the run
+            raise CommandFailed(
+                f"interrupted; the run goes on in Improvado: check it with 'improvado-loads loads get {load_id}'"
+            ) from None

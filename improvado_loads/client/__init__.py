@@ -15,6 +15,7 @@ from improvado_loads.client.destinations import DestinationConnections
 from improvado_loads.client.loads import Loads
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.retry import RetryPolicy
+from improvado_loads.client.validation import checked_base_url
 from improvado_loads.contract import ENV_VARS
 from improvado_loads.errors import ConfigurationError
 
@@ -56,8 +57,7 @@ class ImprovadoClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"the API URL must start with http:// or https://, got {base_url!r}")
+        base_url = checked_base_url(base_url)
         self.workspace_id = parse_workspace_id(workspace_id)
         #: Whether the credentials are certainly of ``workspace_id``: true when a username and
         #: password are exchanged for a token of that workspace, false for a static token.

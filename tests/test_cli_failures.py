@@ -1,0 +1,86 @@
+"""Failures at the edges of the command line: a malformed API URL, Ctrl-C while waiting for a run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from improvado_loads import contract
+from improvado_loads.client import ImprovadoClient
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.errors import ConfigurationError
+
+SCRIPT = Path(sys.executable).parent / "improvado-loads"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("IMPROVADO_")} | extra
+
+
+def _one_error_line(stderr: str, *needles: str) -> str:
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    assert [line for line in stderr.splitlines() if line.strip()] == errors, stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("http://127.0.0.1:abc", "Invalid port"),
+        ("http://127.0.0.1:99999", "a port is from 1 to 65535"),
+        ("http://", "has no host"),
+        ("http://admin:s3cr3t-pw@127.0.0.1:abc", "malformed"),
+    ],
+)
+def test_a_malformed_api_url_is_one_error_line(url: str, needle: str) -> None:
+    done = subprocess.run([str(SCRIPT), "loads", "list"], env=_env(IMPROVADO_API_URL=url, IMPROVADO_API_TOKEN="t"),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode in (1, 2)
+    line = _one_error_line(done.stderr, "API URL", needle)
+    assert "s3cr3t-pw" not in line
+    with pytest.raises(ConfigurationError):
+        ImprovadoClient(base_url=url, token="t")
+
+
+def test_ctrl_c_while_waiting_says_the_run_goes_on(tmp_path: Path) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path / "data", port=0, token="ctrl-c-token", run_seconds=60)
+    with EmulatorServer(settings) as server:
+        headers = {"Authorization": "Bearer ctrl-c-token"}
+        load = httpx.post(f"{server.url}{contract.LOADS_PATH}", headers=headers, json={
+            "data_table_id": 1, "destination_connection_id": 1, "destination_table": "ctrl_c_t"}).json()
+        process = subprocess.Popen(
+            [str(SCRIPT), "loads", "run", str(load["id"]), "--wait", "--poll-interval", "0.1"],
+            env=_env(IMPROVADO_API_URL=server.url, IMPROVADO_API_TOKEN="ctrl-c-token"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while httpx.get(f"{server.url}{contract.LOADS_PATH}/{load['id']}",
+                            headers=headers).json()["status"] not in ("queued", "running"):
+                assert time.monotonic() < deadline and process.poll() is None, "the run did not start"
+                time.sleep(0.05)
+            time.sleep(0.5)  # let the command reach its polling loop
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 1
+        errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+        assert errors == [
+            f"error: interrupted; the run goes on in Improvado: check it with 'improvado-loads loads get {load['id']}'"
+        ], stderr
+        assert "Traceback" not in stderr
+        status = httpx.get(f"{server.url}{contract.LOADS_PATH}/{load['id']}", headers=headers).json()["status"]
+        assert status in ("queued", "running")
