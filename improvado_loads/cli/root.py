@@ -43,8 +43,8 @@ class RootGroup(CLIGroup):
             "List the data tables of the workspace: the sources of loads.",
         ),
         "destinations": LazyCommand(
-            "improvado_loads.cli.catalog:destinations_app",
-            "List the destination connections (warehouses) loads can push into.",
+            "improvado_loads.cli.destinations:destinations_app",
+            "Destination connections (warehouses): list, show, create, change, test, delete.",
         ),
         "export": LazyCommand(
             "improvado_loads.cli.export:export_command",
