@@ -100,6 +100,16 @@ def serve_command(
         float | None,
         typer.Option("--run-seconds", min=0, show_default=False, help="How long a simulated run takes."),
     ] = None,
+    destination_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--destination-timeout",
+            min=0.1,
+            show_default=False,
+            help="Longest wait, in seconds, on a destination (connect, lock; a statement gets three times "
+            "that) before its run fails (default 30).",
+        ),
+    ] = None,
     allow_remote: Annotated[
         bool,
         typer.Option(
@@ -148,6 +158,7 @@ def serve_command(
         "password": basic_password,
         "postgres_dsn": dsn,
         "run_seconds": run_seconds,
+        "destination_timeout_seconds": destination_timeout,
     }
     settings = EmulatorSettings(
         data_dir=data_dir,

@@ -33,7 +33,7 @@ class Emulator:
         self.clock = Clock(self.store)
         self.login_throttle = LoginThrottle()
         self.tokens = Tokens(static_token=settings.token, username=settings.username, password=settings.password)
-        self.destinations = Destinations(settings.data_dir)
+        self.destinations = Destinations(settings.data_dir, settings.destination_timeout_seconds)
         self.runner = Runner(self.store, self.clock, self.destinations, settings.run_seconds)
         self.scheduler = Scheduler(self.store, self.clock, self.runner, settings.tick_seconds)
         self.faults = Faults()

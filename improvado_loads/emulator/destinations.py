@@ -40,7 +40,7 @@ from sqlalchemy.types import TypeEngine
 
 from improvado_loads.emulator.ownership import Owner, claim
 
-__all__ = ["Destinations", "WriteRequest", "error_text", "sqlalchemy_url"]
+__all__ = ["Destinations", "WriteRequest", "bounded_connect_args", "error_text", "sqlalchemy_url"]
 
 _TYPES: dict[str, TypeEngine[Any]] = {
     "date": Date(),
@@ -67,6 +67,28 @@ def sqlalchemy_url(dsn: str, data_dir: Path) -> str:
         if relative and relative != ":memory:":
             return f"sqlite:///{data_dir.resolve() / relative}"
     return dsn
+
+
+def bounded_connect_args(url: str, timeout_seconds: float) -> dict[str, Any]:
+    """Driver options so that no destination wait lasts longer than about ``timeout_seconds``.
+
+    PostgreSQL: connect timeout, ``lock_timeout`` (a table another session holds) and, for
+    a statement that runs too long, ``statement_timeout`` at three times that (the server
+    cancels the statement), and a TCP user timeout for a server that stops answering.
+    SQLite: the busy timeout (how long a write waits for another writer's lock).
+    A run that hits one fails with the driver's words (``canceling statement due to lock
+    timeout``), and the worker is free for the next load.
+    """
+    millis = max(1, int(timeout_seconds * 1000))
+    if url.startswith("postgresql"):
+        return {
+            "connect_timeout": max(2, min(10, int(timeout_seconds))),
+            "options": f"-c lock_timeout={millis} -c statement_timeout={3 * millis}",
+            "tcp_user_timeout": 3 * millis + 5000,
+        }
+    if url.startswith("sqlite"):
+        return {"timeout": timeout_seconds}
+    return {}
 
 
 def error_text(exc: BaseException) -> str:
@@ -115,8 +137,10 @@ class WriteRequest:
 class Destinations:
     """Engines per destination URL, and the writes."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, timeout_seconds: float = 30.0) -> None:
         self._data_dir = data_dir
+        #: Bound of every destination wait: connecting, a lock, a statement (see :func:`bounded_connect_args`).
+        self.timeout_seconds = timeout_seconds
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
 
@@ -125,7 +149,7 @@ class Destinations:
         url = sqlalchemy_url(dsn, self._data_dir)
         with self._lock:
             if url not in self._engines:
-                connect_args: dict[str, Any] = {"connect_timeout": 5} if url.startswith("postgresql") else {}
+                connect_args = bounded_connect_args(url, self.timeout_seconds)
                 self._engines[url] = create_engine(url, poolclass=NullPool, connect_args=connect_args)
             return self._engines[url]
 

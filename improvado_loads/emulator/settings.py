@@ -18,6 +18,7 @@ class EmulatorSettings:
     ``postgres_dsn`` (a libpq URL) backs the "Analytics Postgres" connections;
     without it they stay ``initializing``. ``host`` must be a loopback address
     unless ``allow_remote`` (the ``/_emulator`` surface has no authentication).
+    A run waits at most ``destination_timeout_seconds`` on its destination.
     """
 
     data_dir: Path
@@ -30,6 +31,8 @@ class EmulatorSettings:
     run_seconds: float = 0.2
     tick_seconds: float = 0.5
     allow_remote: bool = False
+    #: Longest wait on a destination (connect, lock, statement) before its run fails.
+    destination_timeout_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
