@@ -1,40 +1,55 @@
-"""``improvado-loads deploy``: preview, up, refresh and destroy a program directory.
+"""``improvado-loads deploy``: preview, up, refresh, destroy and recover a program directory.
 
-Runs the real Pulumi engine through the Automation API (see
-:mod:`improvado_loads.deploy`), so it works whether or not Pulumi's Python
-language host is installed. Config given here is written to the stack first.
+Each operation runs the real ``pulumi`` CLI on the directory (see
+:mod:`improvado_loads.deploy.engine`), so its output, colours, errors and exit
+status are exactly those of ``pulumi``; where Pulumi's Python language host is
+not installed the program still runs with the project's own Python. A stack is
+created only when asked (``--create``). Config given here is written to the
+stack first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
-from pulumi import automation as auto
 
 from improvado_loads.cli.common import CommandFailed, UsageProblem, handle_errors, new_app
-from improvado_loads.deploy import stack_for
+from improvado_loads.deploy.stacks import PulumiFailed, Stacks, project_name
 
 app = new_app(
-    """Run a Pulumi program directory: preview, up, refresh, destroy.
+    """Run a Pulumi program directory with the real engine: preview, up, refresh, destroy, recover.
+
+Output, errors and exit status are pulumi's own. Without --yes, up, refresh and
+destroy show what they will change and ask before doing it.
 
 \b
 Examples:
-  improvado-loads deploy preview --stack dev
-  improvado-loads deploy up --stack dev --yes --config improvado:apiUrl=http://127.0.0.1:8765 \\
+  improvado-loads deploy up --stack dev --create --yes --config improvado:apiUrl=http://127.0.0.1:8765 \\
       --secret-from-env improvado:token=IMPROVADO_API_TOKEN
-  improvado-loads deploy refresh --stack dev --yes --cwd infra/loads
+  improvado-loads deploy preview --stack dev --diff
+  improvado-loads deploy refresh --stack dev --cwd infra/loads
   improvado-loads deploy destroy --stack dev --yes
+  improvado-loads deploy recover --stack dev
 """
 )
 
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (created when missing).")]
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED_EXIT = 130
+
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (must exist unless --create).")]
 CwdOption = Annotated[Path, typer.Option("--cwd", "-C", help="The program directory (holds Pulumi.yaml).")]
-YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without asking.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without showing a preview and asking.")]
+CreateOption = Annotated[
+    bool, typer.Option("--create", help="Create the stack when it does not exist (like `pulumi stack init`).")
+]
 ConfigOption = Annotated[
     list[str] | None, typer.Option("--config", "-c", help="KEY=VALUE stack config to set first (repeatable).")
 ]
@@ -45,6 +60,32 @@ SecretEnvOption = Annotated[
         help="KEY=ENV_VAR: set secret stack config KEY from that environment variable (repeatable).",
     ),
 ]
+TargetOption = Annotated[
+    list[str] | None,
+    typer.Option("--target", "-t", help="Only this resource URN (repeatable); as pulumi's --target."),
+]
+ReplaceOption = Annotated[
+    list[str] | None, typer.Option("--replace", help="Replace this resource URN (repeatable); as pulumi's --replace.")
+]
+RefreshOption = Annotated[bool, typer.Option("--refresh", "-r", help="Refresh the resources' state first.")]
+DiffOption = Annotated[bool, typer.Option("--diff", help="Show each change as a property-level diff.")]
+JsonOption = Annotated[bool, typer.Option("--json", "-j", help="Print pulumi's JSON document instead of the display.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _pulumi_failures(func: Callable[P, R]) -> Callable[P, R]:
+    """A failed ``pulumi`` bookkeeping command (stack ls, config, export) ends as its own error line."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PulumiFailed as exc:
+            raise CommandFailed(str(exc)) from None
+
+    return wrapper
 
 
 def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
@@ -57,9 +98,10 @@ def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _stack(
-    cwd: Path, stack: str, config: list[str] | None, secret_env: list[str] | None, *, create: bool = True
-) -> auto.Stack:
+def _open(
+    cwd: Path, stack: str, config: list[str] | None, secret_env: list[str] | None, *, create: bool = False
+) -> Stacks:
+    """The program's stacks, ``stack`` checked to exist (or created with ``create``) and configured."""
     if not (cwd / "Pulumi.yaml").is_file():
         raise UsageProblem(f"no Pulumi.yaml in {cwd.resolve()}: give the program directory with --cwd")
     secrets = []
@@ -73,101 +115,261 @@ def _stack(
         raise CommandFailed(
             "the pulumi CLI is not on PATH: install Pulumi (see the README) or run scripts/ensure-pulumi"
         )
+    stacks = Stacks(cwd.resolve())
     try:
-        selected = stack_for(cwd, stack, create=create)
-    except auto.StackNotFoundError:
-        raise UsageProblem(f"no stack {stack!r} for the program in {cwd.resolve()}") from None
-    except auto.CommandError as exc:
-        raise CommandFailed(f"pulumi could not open stack {stack!r}: {_first_error(exc)}") from None
+        names = stacks.names()
+    except PulumiFailed as exc:
+        raise CommandFailed(f"pulumi could not open stack {stack!r}: {exc}") from None
+    if not any(name == stack or name.rsplit("/", 1)[-1] == stack for name in names):
+        if not create:
+            known = ", ".join(names) if names else "none yet"
+            raise UsageProblem(
+                f"no stack {stack!r} for the program in {cwd.resolve()} (its stacks: {known}); "
+                f"to create it, add --create (or run `pulumi stack init {stack}`)"
+            )
+        stacks.init(stack)
+        typer.echo(f"Created stack {stack!r}", err=True)
     for key, value in plain:
-        selected.set_config(key, auto.ConfigValue(value))
+        stacks.set_config(stack, key, value)
     for key, value in secrets:
-        selected.set_config(key, auto.ConfigValue(value, secret=True))
-    return selected
+        stacks.set_config(stack, key, value, secret=True)
+    return stacks
 
 
-def _first_error(exc: auto.CommandError) -> str:
-    """The engine's own error line (``error: …``) from a failed command."""
-    lines = [line.strip() for line in str(exc).splitlines()]
-    errors = [line.removeprefix("stderr:").strip() for line in lines if "error:" in line]
-    return errors[0].split("error:", 1)[1].strip() if errors else "see the output above"
+def _colour() -> str:
+    """Colour only on a terminal (and never with NO_COLOR set)."""
+    return "always" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else "never"
 
 
-def _run(operation: str, action: Callable[[], object]) -> None:
-    """Run one engine operation; its failure (already printed by the engine) ends the command."""
+def _flags(
+    stack: str,
+    *,
+    target: list[str] | None = None,
+    replace: list[str] | None = None,
+    refresh: bool = False,
+    diff: bool = False,
+    json_: bool = False,
+) -> list[str]:
+    flags = ["--stack", stack, "--color", _colour()]
+    for urn in target or []:
+        flags += ["--target", urn]
+    for urn in replace or []:
+        flags += ["--replace", urn]
+    flags += [flag for flag, on in (("--refresh", refresh), ("--diff", diff), ("--json", json_)) if on]
+    return flags
+
+
+def _engine(stacks: Stacks, stack: str, operation: str, args: list[str]) -> None:
+    """Run one engine operation, its output the user's; a failure exits with pulumi's status."""
+    from improvado_loads.deploy.engine import run_pulumi
+    from improvado_loads.deploy.langhost import NoProjectPython
+
     try:
-        action()
-    except auto.CommandError:
-        raise CommandFailed(f"pulumi {operation} failed (the engine's output is above)") from None
+        run, _ = run_pulumi(args, stacks.work_dir)
+    except NoProjectPython as exc:
+        raise CommandFailed(str(exc)) from None
+    if run.interrupted:
+        _say_interrupted(stacks, stack, operation)
+        raise typer.Exit(INTERRUPTED_EXIT)
+    if run.returncode != 0:
+        raise typer.Exit(run.returncode)
 
 
-def _confirm(yes: bool, what: str) -> None:
-    if not yes and not typer.confirm(f"Do you want to perform this {what}?", default=False):
+def _say_interrupted(stacks: Stacks, stack: str, operation: str) -> None:
+    """After Ctrl-C: what state the stack is in, and the one command that goes on from there."""
+    where = f"--stack {stack} --cwd {stacks.work_dir}"
+    try:
+        deployment = stacks.export(stack).get("deployment") or {}
+        locks = stacks.file_locks(stack, project_name(stacks.work_dir))
+    except PulumiFailed as exc:
+        typer.echo(f"error: deploy {operation} was interrupted and the stack cannot be read ({exc}); "
+                   f"repair it with: improvado-loads deploy recover {where}", err=True)  # fmt: skip
+        return
+    pending = deployment.get("pending_operations") or []
+    loads = [r for r in deployment.get("resources") or [] if str(r.get("type", "")).endswith(":Load")]
+    if pending or locks:
+        state = f"{len(pending)} operation(s) whose outcome is unknown" + (" and is still locked" if locks else "")
+        typer.echo(f"error: deploy {operation} was interrupted: stack {stack!r} has {state}. "
+                   f"Repair it with: improvado-loads deploy recover {where}", err=True)  # fmt: skip
+    else:
+        typer.echo(f"error: deploy {operation} was cancelled: stack {stack!r} is unlocked, has no pending "
+                   f"operations and records {len(loads)} load(s), every change made before the cancel. "
+                   f"Finish with: improvado-loads deploy {operation} {where}", err=True)  # fmt: skip
+
+
+def _confirm(what: str) -> None:
+    if not typer.confirm(f"Do you want to perform this {what}?", default=False):
+        typer.echo("Nothing changed.", err=True)
         raise typer.Exit(1)
+
+
+def _no_json_prompt(json_: bool, yes: bool) -> None:
+    if json_ and not yes:
+        raise UsageProblem("--json needs --yes: a JSON document cannot stop to ask for confirmation")
 
 
 @app.command("preview")
 @handle_errors
+@_pulumi_failures
 def preview(
-    stack: StackOption, cwd: CwdOption = Path("."), config: ConfigOption = None, secret_from_env: SecretEnvOption = None
+    stack: StackOption,
+    cwd: CwdOption = Path("."),
+    create: CreateOption = False,
+    config: ConfigOption = None,
+    secret_from_env: SecretEnvOption = None,
+    target: TargetOption = None,
+    replace: ReplaceOption = None,
+    refresh: RefreshOption = False,
+    diff: DiffOption = False,
+    json_: JsonOption = False,
 ) -> None:
-    """Show what `up` would change; change nothing.
+    """Show what `up` would change; change nothing (`pulumi preview`).
 
     \b
     Examples:
       improvado-loads deploy preview --stack dev
-      improvado-loads deploy preview --stack prod --cwd examples/multi-environment
+      improvado-loads deploy preview --stack prod --diff --cwd examples/multi-environment
+      improvado-loads deploy preview --stack dev --json > plan.json
     """
-    selected = _stack(cwd, stack, config, secret_from_env)
-    _run("preview", lambda: selected.preview(on_output=typer.echo, diff=True))
+    stacks = _open(cwd, stack, config, secret_from_env, create=create)
+    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_)
+    _engine(stacks, stack, "preview", ["preview", *flags])
 
 
 @app.command("up")
 @handle_errors
+@_pulumi_failures
 def up(
     stack: StackOption,
     cwd: CwdOption = Path("."),
     yes: YesOption = False,
+    create: CreateOption = False,
     config: ConfigOption = None,
     secret_from_env: SecretEnvOption = None,
+    target: TargetOption = None,
+    replace: ReplaceOption = None,
+    refresh: RefreshOption = False,
+    diff: DiffOption = False,
+    json_: JsonOption = False,
 ) -> None:
-    """Create or update the stack's resources (after a preview, unless --yes).
+    """Create or update the stack's resources (`pulumi up`): a preview, a question, then the update.
+
+    Ctrl-C cancels cleanly: the operations in flight finish and are recorded, the
+    stack is unlocked, and the command says how to go on.
 
     \b
     Examples:
-      improvado-loads deploy up --stack dev --yes
-      improvado-loads deploy up --stack dev -c improvado:apiUrl=http://127.0.0.1:8765
+      improvado-loads deploy up --stack dev
+      improvado-loads deploy up --stack dev --create --yes -c improvado:apiUrl=http://127.0.0.1:8765
+      improvado-loads deploy up --stack dev --yes \\
+          --replace 'urn:pulumi:dev::loads::pulumi-python:dynamic/improvado:Load::ads'
     """
-    selected = _stack(cwd, stack, config, secret_from_env)
+    _no_json_prompt(json_, yes)
+    stacks = _open(cwd, stack, config, secret_from_env, create=create)
+    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_)
     if not yes:
-        _run("preview", lambda: selected.preview(on_output=typer.echo))
-        _confirm(yes, "update")
-    _run("up", lambda: selected.up(on_output=typer.echo))
+        _engine(stacks, stack, "preview", ["preview", *flags])
+        _confirm("update")
+    _engine(stacks, stack, "up", ["up", "--yes", "--skip-preview", *flags])
 
 
 @app.command("refresh")
 @handle_errors
-def refresh(stack: StackOption, cwd: CwdOption = Path("."), yes: YesOption = False) -> None:
-    """Read every resource's live state into the stack (drift made outside Pulumi).
+@_pulumi_failures
+def refresh(
+    stack: StackOption,
+    cwd: CwdOption = Path("."),
+    yes: YesOption = False,
+    target: TargetOption = None,
+    diff: DiffOption = False,
+    json_: JsonOption = False,
+) -> None:
+    """Read every resource's live state into the stack (`pulumi refresh`): what changes is shown first.
 
     \b
     Examples:
+      improvado-loads deploy refresh --stack dev
       improvado-loads deploy refresh --stack dev --yes
     """
-    selected = _stack(cwd, stack, None, None, create=False)
-    _confirm(yes, "refresh")
-    _run("refresh", lambda: selected.refresh(on_output=typer.echo))
+    _no_json_prompt(json_, yes)
+    stacks = _open(cwd, stack, None, None)
+    flags = _flags(stack, target=target, diff=diff, json_=json_)
+    if not yes:
+        _engine(stacks, stack, "refresh", ["refresh", "--preview-only", *flags])
+        _confirm("refresh")
+    _engine(stacks, stack, "refresh", ["refresh", "--yes", "--skip-preview", *flags])
 
 
 @app.command("destroy")
 @handle_errors
-def destroy(stack: StackOption, cwd: CwdOption = Path("."), yes: YesOption = False) -> None:
-    """Remove every resource of the stack (each Load per its deletion_policy).
+@_pulumi_failures
+def destroy(
+    stack: StackOption,
+    cwd: CwdOption = Path("."),
+    yes: YesOption = False,
+    target: TargetOption = None,
+    refresh: RefreshOption = False,
+    diff: DiffOption = False,
+    json_: JsonOption = False,
+) -> None:
+    """Remove the stack's resources (`pulumi destroy`), each Load per its deletion_policy; shown first.
 
     \b
     Examples:
+      improvado-loads deploy destroy --stack dev
       improvado-loads deploy destroy --stack dev --yes
     """
-    selected = _stack(cwd, stack, None, None, create=False)
-    _confirm(yes, "destroy")
-    _run("destroy", lambda: selected.destroy(on_output=typer.echo))
+    _no_json_prompt(json_, yes)
+    stacks = _open(cwd, stack, None, None)
+    flags = _flags(stack, target=target, refresh=refresh, diff=diff, json_=json_)
+    if not yes:
+        _engine(stacks, stack, "destroy", ["destroy", "--preview-only", *flags])
+        _confirm("destroy")
+    _engine(stacks, stack, "destroy", ["destroy", "--yes", "--skip-preview", *flags])
+
+
+@app.command("recover")
+@handle_errors
+@_pulumi_failures
+def recover(stack: StackOption, cwd: CwdOption = Path(".")) -> None:
+    """Repair a stack after a crash: unlock it and settle its pending operations against the API.
+
+    A create that was in flight is looked up by the load's identity (data table,
+    connection, table): a load that exists is recorded in the stack as `up` would
+    have recorded it, so the next `up` neither duplicates it nor leaves it
+    orphaned. Refuses while the update that holds the lock is still running.
+
+    \b
+    Examples:
+      improvado-loads deploy recover --stack dev
+    """
+    from improvado_loads.deploy.recover import recover_state
+    from improvado_loads.provider.settings import client_from_config
+
+    stacks = _open(cwd, stack, None, None)
+    locks = stacks.file_locks(stack, project_name(stacks.work_dir))
+    running = [lock for lock in locks or [] if lock.holder_alive()]
+    if running:
+        raise CommandFailed(
+            f"an update of stack {stack!r} is still running (process {running[0].pid}): "
+            "let it finish or stop it, then run recover again"
+        )
+    if locks:
+        stacks.cancel(stack)
+        typer.echo(f"Unlocked stack {stack!r} (the update holding it is gone).")
+    elif locks is None:  # a service backend: cancel whatever it thinks is running
+        with contextlib.suppress(PulumiFailed):
+            stacks.cancel(stack)
+    config = stacks.config(stack)
+    with client_from_config(config.get) as client:
+        recovery = recover_state(stacks.export(stack), client)
+    for line in recovery.lines:
+        typer.echo(line)
+    if recovery.changed:
+        stacks.import_(stack, recovery.state)
+    where = f"--stack {stack} --cwd {stacks.work_dir}"
+    typer.echo(
+        f"Stack {stack!r} is unlocked and has no pending operations"
+        f"{f' ({len(recovery.lines)} settled)' if recovery.changed else ''}. "
+        f"Go on with: improvado-loads deploy up {where}"
+    )

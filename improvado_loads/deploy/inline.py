@@ -1,4 +1,4 @@
-"""Run a Pulumi program directory with the real Pulumi engine, through the Automation API.
+"""Drive a program directory's stack from Python, through the Automation API (tests, benchmarks).
 
 Where Pulumi's Python language host (``pulumi-language-python``) is installed,
 the directory runs as a local program, exactly as ``pulumi up`` runs it. Where
@@ -14,7 +14,6 @@ Either way the dynamic providers run in this interpreter's environment
 from __future__ import annotations
 
 import runpy
-import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,12 +21,9 @@ from pathlib import Path
 import yaml
 from pulumi import automation as auto
 
-__all__ = ["has_language_host", "program_from_dir", "project_name", "stack_for"]
+from improvado_loads.deploy.engine import has_language_host
 
-
-def has_language_host() -> bool:
-    """Whether ``pulumi-language-python`` is on PATH (so plain ``pulumi up`` works too)."""
-    return shutil.which("pulumi-language-python") is not None
+__all__ = ["program_from_dir", "project_name", "stack_for"]
 
 
 def project_name(work_dir: Path) -> str:

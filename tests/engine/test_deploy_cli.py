@@ -1,0 +1,370 @@
+"""``improvado-loads deploy`` as a faithful front of the engine, through the console script.
+
+Each test runs the installed ``improvado-loads`` script as a subprocess (a pty
+where a terminal is the point) with the real Pulumi engine on a local file
+backend, against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from improvado_loads import ImprovadoClient
+from improvado_loads.emulator import EmulatorServer
+
+from .conftest import PROGRAM, engine_env
+
+SCRIPT = Path(sys.executable).parent / "improvado-loads"
+LOAD_TYPE = "pulumi-python:dynamic/improvado:Load"
+
+
+def spec(table: str, data_table_id: int = 1) -> dict[str, Any]:
+    return {"data_table_id": data_table_id, "destination_connection_id": 1, "destination_table": table,
+            "run_policy": "manual"}  # fmt: skip
+
+
+@dataclass
+class Program:
+    """A copy of the test program, its backend and the emulator's credentials."""
+
+    work_dir: Path
+    env: dict[str, str]
+    emulator_url: str
+
+    def deploy(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``improvado-loads deploy <args> --cwd <program>`` (bounded by a generous timeout)."""
+        return subprocess.run(
+            [str(SCRIPT), "deploy", *args, "--cwd", str(self.work_dir)],
+            env={**os.environ, **self.env}, input=input, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    def pulumi(self, *args: str) -> str:
+        return subprocess.run(
+            ["pulumi", *args, "--cwd", str(self.work_dir)],
+            env={**os.environ, **self.env}, capture_output=True, text=True, check=True, timeout=120,
+        ).stdout  # fmt: skip
+
+    def configure(self, loads: dict[str, Any], stack: str = "dev") -> list[str]:
+        """The CLI options that point the stack at the emulator and declare ``loads``."""
+        return ["--stack", stack, "-c", f"improvado:apiUrl={self.emulator_url}", "--secret-from-env",
+                "improvado:token=TEST_IMPROVADO_TOKEN", "-c", f"test:loads={json.dumps(loads)}"]  # fmt: skip
+
+    def state(self, stack: str = "dev") -> dict[str, Any]:
+        return dict(json.loads(self.pulumi("stack", "export", "--stack", stack))["deployment"])
+
+    def recorded(self, stack: str = "dev") -> dict[str, int]:
+        """Load resource name → load id, from the stack's state."""
+        return {r["urn"].rsplit("::", 1)[-1]: int(r["id"]) for r in self.state(stack).get("resources", [])
+                if r["type"] == LOAD_TYPE and not r.get("delete")}  # fmt: skip
+
+
+@pytest.fixture
+def program(tmp_path: Path, emulator: EmulatorServer, token: str) -> Program:
+    work_dir = tmp_path / "program"
+    shutil.copytree(PROGRAM, work_dir)
+    settings = (work_dir / "Pulumi.yaml").read_text().replace("../../../.venv", sys.prefix)
+    (work_dir / "Pulumi.yaml").write_text(settings)
+    env = {**engine_env(tmp_path), "TEST_IMPROVADO_TOKEN": token, "NO_COLOR": ""}
+    return Program(work_dir, env, emulator.url)
+
+
+def live_tables(api: ImprovadoClient) -> list[str]:
+    return sorted(load.destination_table for load in api.loads.list())
+
+
+# --- 1. the program's and the engine's own errors ------------------------------------------
+
+
+def test_preview_shows_the_programs_error_as_pulumi_does(program: Program) -> None:
+    main = program.work_dir / "__main__.py"
+    main.write_text("import pulumi\n\npulumi.export('x', undefined_name_in_program)\n")
+    result = program.deploy("preview", "--stack", "dev", "--create")
+    assert result.returncode != 0
+    assert "Program failed with an unhandled exception" in result.stdout
+    assert "NameError: name 'undefined_name_in_program' is not defined" in result.stdout
+    assert 'File "' in result.stdout and "__main__.py" in result.stdout  # the user's own traceback
+    assert "the engine's output is above" not in result.stdout + result.stderr
+
+    main.write_text("import pulumi\n\npulumi.Config().require('destinationConnectionId')\n")
+    result = program.deploy("up", "--stack", "dev", "--yes")
+    assert result.returncode != 0
+    assert "Missing required configuration variable 'engine-tests:destinationConnectionId'" in result.stdout
+    assert "pulumi config set engine-tests:destinationConnectionId <value>" in result.stdout
+
+
+# --- 2. a mistyped --stack ----------------------------------------------------------------
+
+
+def test_a_mistyped_stack_is_refused_and_names_the_stacks(program: Program, api: ImprovadoClient) -> None:
+    created = program.deploy("up", "--create", "--yes", *program.configure({"ads": spec("ads")}))
+    assert created.returncode == 0, created.stderr
+    assert "Created stack 'dev'" in created.stderr
+
+    typo = program.deploy("up", "--yes", *program.configure({"ads": spec("ads")}, stack="dve"))
+    assert typo.returncode == 2
+    lines = typo.stderr.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("error: no stack 'dve'")
+    assert "(its stacks: dev)" in lines[0] and "--create" in lines[0]
+    assert [entry["name"] for entry in json.loads(program.pulumi("stack", "ls", "--json"))] == ["dev"]
+    for command in ("preview", "refresh", "destroy", "recover"):
+        assert program.deploy(command, "--stack", "dve").returncode == 2
+    assert live_tables(api) == ["ads"]
+
+
+# --- 3. options, colour, previews before confirming -----------------------------------------
+
+
+def test_target_replace_diff_and_json(program: Program, api: ImprovadoClient) -> None:
+    assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
+    first = program.recorded()["a"]
+    urn = next(r["urn"] for r in program.state()["resources"] if r["type"] == LOAD_TYPE)
+    urn_b = urn.replace("::a", "::b")
+
+    both = {"a": spec("a"), "b": spec("b"), "c": spec("c")}
+    only_b = program.deploy("up", "--yes", "--target", urn_b, *program.configure(both))
+    assert only_b.returncode == 0, only_b.stdout
+    assert live_tables(api) == ["a", "b"]
+
+    plan = program.deploy("preview", "--stack", "dev", "--json")
+    assert plan.returncode == 0, plan.stderr
+    steps = {step["urn"].rsplit("::", 1)[-1]: step["op"] for step in json.loads(plan.stdout)["steps"]}
+    assert steps["c"] == "create" and steps.get("a", "same") == "same" and "b" not in steps
+
+    diff = program.deploy("preview", "--stack", "dev", "--diff")
+    assert ": (create)" in diff.stdout and 'destination_table' in diff.stdout and '"c"' in diff.stdout
+    assert "destination_table" not in program.deploy("preview", "--stack", "dev").stdout
+
+    # --replace: the run of load a is made again (a new run resource), nothing else changes
+    run_config = ["-c", f"test:runs={json.dumps({'r': {'load': 'a'}})}"]
+    assert program.deploy("up", "--stack", "dev", "--yes", "--target", urn.replace("Load::a", "LoadRun::r"),
+                          *run_config).returncode == 0  # fmt: skip
+    run_urn = urn.replace("improvado:Load::a", "improvado:LoadRun::r")
+    run_id = next(r["id"] for r in program.state()["resources"] if r["urn"] == run_urn)
+    replaced = program.deploy("up", "--stack", "dev", "--yes", "--replace", run_urn, "--target", run_urn)
+    assert replaced.returncode == 0, replaced.stdout
+    assert "replaced" in replaced.stdout
+    assert next(r["id"] for r in program.state()["resources"] if r["urn"] == run_urn) != run_id
+    assert program.recorded()["a"] == first
+    assert live_tables(api) == ["a", "b"]  # c still not created: every up here was targeted
+    assert "\x1b[" not in replaced.stdout + replaced.stderr  # no colour when not a terminal
+
+
+def test_colour_on_a_terminal(program: Program) -> None:
+    assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [str(SCRIPT), "deploy", "preview", "--stack", "dev", "--cwd", str(program.work_dir)],
+            env={**os.environ, **program.env}, stdout=follower, stderr=subprocess.PIPE, timeout=300,
+        )  # fmt: skip
+        os.close(follower)
+        follower = -1
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the pty is closed once the child is gone and its output read
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 0
+    assert b"\x1b[" in b"".join(chunks)
+
+
+def test_refresh_and_destroy_show_what_they_will_change_before_asking(program: Program, api: ImprovadoClient) -> None:
+    loads = {"a": spec("a"), "b": spec("b")}
+    assert program.deploy("up", "--create", "--yes", *program.configure(loads)).returncode == 0
+    api.loads.delete(program.recorded()["b"])  # drift: b was deleted outside Pulumi
+
+    refresh = program.deploy("refresh", "--stack", "dev", input="n\n")
+    assert refresh.returncode == 1
+    assert "Previewing refresh" in refresh.stdout and "- 1 to delete" in refresh.stdout
+    assert "Do you want to perform this refresh?" in refresh.stdout
+    assert set(program.recorded()) == {"a", "b"}  # nothing refreshed
+
+    destroy = program.deploy("destroy", "--stack", "dev", input="n\n")
+    assert destroy.returncode == 1
+    assert "Previewing destroy" in destroy.stdout and "- 3 to delete" in destroy.stdout
+    assert "Do you want to perform this destroy?" in destroy.stdout
+    assert live_tables(api) == ["a"]
+
+    up = program.deploy("up", "--stack", "dev", input="n\n")
+    assert up.returncode == 1 and "Previewing update" in up.stdout
+
+    assert program.deploy("refresh", "--stack", "dev", input="y\n").returncode == 0
+    assert set(program.recorded()) == {"a"}
+
+
+def test_help_matches_behaviour() -> None:
+    for command in ("preview", "up", "refresh", "destroy", "recover"):
+        text = subprocess.run([str(SCRIPT), "deploy", command, "--help"], capture_output=True, text=True,
+                              env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
+        assert "must exist unless --create" in text
+    up = subprocess.run([str(SCRIPT), "deploy", "up", "--help"], capture_output=True, text=True,
+                        env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
+    for option in ("--create", "--target", "--replace", "--refresh", "--diff", "--json", "--yes"):
+        assert option in up
+
+
+# --- 4. the project's own Python environment ----------------------------------------------
+
+
+@pytest.fixture
+def own_venv_program(program: Program) -> Iterator[Program]:
+    """The program with its own virtualenv, holding a package nothing else has."""
+    venv = program.work_dir / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    here = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_relative_to(sys.prefix))
+    # pulumi and improvado_loads (an editable install: its own .pth), as `pip install` would give them
+    (site / "shared.pth").write_text(f"import site; site.addsitedir({str(here)!r})\n")
+    (site / "only_in_program_venv").mkdir()
+    (site / "only_in_program_venv" / "__init__.py").write_text("ANSWER = 'from the program venv'\n")
+    settings = (program.work_dir / "Pulumi.yaml").read_text().replace(f"virtualenv: {sys.prefix}", "virtualenv: venv")
+    (program.work_dir / "Pulumi.yaml").write_text(settings)
+    main = program.work_dir / "__main__.py"
+    main.write_text("import only_in_program_venv\n" + main.read_text()
+                    + "\npulumi.export('answer', only_in_program_venv.ANSWER)\n")  # fmt: skip
+    yield program
+
+
+def test_program_runs_with_its_own_virtualenv(own_venv_program: Program, api: ImprovadoClient) -> None:
+    with pytest.raises(ImportError):
+        __import__("only_in_program_venv")
+    result = own_venv_program.deploy("up", "--create", "--yes", *own_venv_program.configure({"a": spec("a")}))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "from the program venv" in result.stdout
+    assert live_tables(api) == ["a"]
+
+
+# --- 5. Ctrl-C, a crash, and `deploy recover` ---------------------------------------------
+
+THIRTY = {f"load{i:02d}": spec(f"table_{i:02d}", data_table_id=1 + i % 3) for i in range(30)}
+
+
+def slow_creates(program: Program) -> int:
+    """Every load create takes a second (answered late, made at once), so a run can be cut mid-way."""
+    fault = {"method": "POST", "path": "/api/v3/loads", "latency_ms": 1000}
+    return int(httpx.post(f"{program.emulator_url}/_emulator/faults", json=fault).json()["id"])
+
+
+def start_up(program: Program) -> subprocess.Popen[str]:
+    """``deploy up`` of 30 loads in its own session: its process group is what a terminal's Ctrl-C reaches."""
+    return subprocess.Popen(
+        [str(SCRIPT), "deploy", "up", "--create", "--yes", *program.configure(THIRTY), "--cwd", str(program.work_dir)],
+        env={**os.environ, **program.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_loads(api: ImprovadoClient, at_least: int) -> None:
+    for _ in range(1200):  # bounded: 2 minutes
+        if len(list(api.loads.list())) >= at_least:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {at_least} loads were created")
+
+
+def session_processes(sid: int) -> list[int]:
+    """The live (not zombie) processes of a session: the CLI, pulumi, providers, the program."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == sid and (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def lock_files(program: Program) -> list[Path]:
+    return list((Path(program.env["PULUMI_BACKEND_URL"].removeprefix("file://")) / ".pulumi" / "locks").rglob("*.json"))
+
+
+def assert_thirty_recorded_once(program: Program, api: ImprovadoClient) -> None:
+    live = {load.destination_table: load.id for load in api.loads.list()}
+    assert len(list(api.loads.list())) == 30 == len(live)  # exactly 30, no duplicates
+    recorded = program.recorded()
+    assert sorted(recorded.values()) == sorted(live.values())  # no orphans, state matches
+    assert all(live[spec_["destination_table"]] == recorded[name] for name, spec_ in THIRTY.items())
+    assert not program.state().get("pending_operations")
+
+
+def test_ctrl_c_cancels_cleanly_and_says_how_to_go_on(program: Program, api: ImprovadoClient) -> None:
+    fault = slow_creates(program)
+    proc = start_up(program)
+    try:
+        wait_for_loads(api, 5)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert "update canceled" in out
+    assert "stack 'dev' is unlocked, has no pending operations" in err
+    assert f"Finish with: improvado-loads deploy up --stack dev --cwd {program.work_dir}" in err
+    assert session_processes(proc.pid) == []  # no provider or program process left behind
+    assert lock_files(program) == []
+    live = sorted(load.id for load in api.loads.list())
+    assert 5 <= len(live) < 30 and sorted(program.recorded().values()) == live  # every load made is recorded
+
+    httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
+    assert program.deploy("up", "--stack", "dev", "--yes").returncode == 0
+    assert_thirty_recorded_once(program, api)
+
+
+def test_recover_after_kill_9_leaves_no_orphan_and_no_duplicate(program: Program, api: ImprovadoClient) -> None:
+    fault = slow_creates(program)
+    proc = start_up(program)
+    try:
+        wait_for_loads(api, 6)
+    finally:
+        for pid in session_processes(proc.pid):  # the CLI, pulumi, the providers, the program: all at once
+            os.kill(pid, signal.SIGKILL)
+        proc.communicate(timeout=60)
+    assert lock_files(program), "the crash should leave the stack locked"
+    crashed = program.state()
+    assert crashed.get("pending_operations"), "the crash should leave creates pending"
+
+    locked = program.deploy("up", "--stack", "dev", "--yes")
+    assert locked.returncode != 0
+    assert "the stack is currently locked" in locked.stdout + locked.stderr  # the engine's own message
+
+    httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
+    recovered = program.deploy("recover", "--stack", "dev")
+    assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    assert "Unlocked stack 'dev'" in recovered.stdout
+    assert "recorded in the stack" in recovered.stdout
+    assert "Stack 'dev' is unlocked and has no pending operations" in recovered.stdout
+    assert lock_files(program) == [] and not program.state().get("pending_operations")
+    assert sorted(program.recorded().values()) == sorted(load.id for load in api.loads.list())  # 0 orphans
+
+    again = program.deploy("recover", "--stack", "dev")  # nothing left to do
+    assert again.returncode == 0 and "recorded" not in again.stdout
+
+    finished = program.deploy("up", "--stack", "dev", "--yes")
+    assert finished.returncode == 0, finished.stdout
+    assert_thirty_recorded_once(program, api)
