@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
+import pulumi  # noqa: F401  (the [pulumi] extra: deploy's language host stand-in and recover need it)
 import typer
 
 from improvado_loads.cli.common import CommandFailed, UsageProblem, handle_errors, new_app

@@ -52,7 +52,7 @@ class RootGroup(CLIGroup):
             single=True,
         ),
         "deploy": LazyCommand(
-            "improvado_loads.cli.deploy:app", "Run a Pulumi program directory: preview, up, refresh, destroy."
+            "improvado_loads.cli.deploy:app", "Run a Pulumi program directory: preview, up, refresh, destroy, recover."
         ),
         "emulator": LazyCommand(
             "improvado_loads.cli.emulator:app",
