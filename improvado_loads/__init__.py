@@ -42,7 +42,19 @@ if TYPE_CHECKING:
         SqliteParams,
     )
     from improvado_loads.models import Load as LoadModel
-    from improvado_loads.resources import Load, LoadArgs, LoadRun, get_load, get_loads
+    from improvado_loads.resources import (
+        ConnectionInfo,
+        DataTableInfo,
+        Load,
+        LoadArgs,
+        LoadInfo,
+        LoadRun,
+        LoadRunArgs,
+        get_data_table,
+        get_destination_connection,
+        get_load,
+        get_loads,
+    )
 
 __version__ = "0.1.0"
 
@@ -59,7 +71,10 @@ _LAZY = {
     "LoadModel": ("improvado_loads.models", "Load"),
     **{
         name: ("improvado_loads.resources", name)
-        for name in ("Load", "LoadArgs", "LoadRun", "LoadRunArgs", "get_load", "get_loads", "LoadInfo")
+        for name in (
+            "Load", "LoadArgs", "LoadRun", "LoadRunArgs", "get_load", "get_loads", "LoadInfo",
+            "DataTableInfo", "ConnectionInfo", "get_data_table", "get_destination_connection",
+        )
     },
 }
 
@@ -71,15 +86,19 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectionInfo",
     "DataTable",
+    "DataTableInfo",
     "DestinationConnection",
     "ImprovadoClient",
     "ImprovadoError",
     "InvalidRequestError",
     "Load",
     "LoadArgs",
+    "LoadInfo",
     "LoadModel",
     "LoadRun",
+    "LoadRunArgs",
     "LoadStatus",
     "NotFoundError",
     "PermissionDeniedError",
@@ -92,6 +111,8 @@ __all__ = [
     "SqliteParams",
     "TableInUseError",
     "WaitTimeoutError",
+    "get_data_table",
+    "get_destination_connection",
     "get_load",
     "get_loads",
 ]

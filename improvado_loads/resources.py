@@ -32,29 +32,54 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic
-import pulumi.runtime
 
 from improvado_loads import contract
-from improvado_loads.client import ImprovadoClient
+from improvado_loads.lookups import (
+    ConnectionInfo,
+    DataTableInfo,
+    get_data_table,
+    get_destination_connection,
+    program_client,
+)
 from improvado_loads.models import Load as LoadModel
 from improvado_loads.models import RunPolicy
 from improvado_loads.provider import LoadProvider, LoadRunProvider
 from improvado_loads.provider.props import load_outputs
 from improvado_loads.provider.run import DEFAULT_TIMEOUT_SECONDS
-from improvado_loads.provider.settings import client_from_config
 
-__all__ = ["Load", "LoadArgs", "LoadInfo", "LoadRun", "LoadRunArgs", "get_load", "get_loads"]
+__all__ = [
+    "ConnectionInfo",
+    "DataTableInfo",
+    "Load",
+    "LoadArgs",
+    "LoadInfo",
+    "LoadRun",
+    "LoadRunArgs",
+    "get_data_table",
+    "get_destination_connection",
+    "get_load",
+    "get_loads",
+]
+
+#: What ``LoadArgs.data_table_id`` takes: an id, or what :func:`get_data_table` returns.
+DataTableRef = pulumi.Input[int] | pulumi.Input[DataTableInfo]
+#: What ``LoadArgs.destination_connection_id`` takes: an id, what
+#: :func:`get_destination_connection` returns, or a ``DestinationConnection`` resource.
+ConnectionRef = pulumi.Input[int] | pulumi.Input[ConnectionInfo] | pulumi.Resource
 
 
 @dataclass
 class LoadArgs:
     """Inputs of a :class:`Load`.
 
-    :param data_table_id: the Improvado data table to push.
-    :param destination_connection_id: the destination connection (warehouse) to push into.
+    :param data_table_id: the Improvado data table to push: its id, or
+        ``get_data_table(title=...)``.
+    :param destination_connection_id: the destination connection (warehouse) to push into: its
+        id, ``get_destination_connection(title=..., destination_name=...)``, or a
+        ``DestinationConnection`` resource.
     :param destination_table: the table there (``table`` or ``schema.table``).
     :param run_policy: ``manual``, ``after_extraction``, ``hourly``, ``daily`` or ``weekly``.
-        The only input that changes in place; every other identity input replaces the load.
+        Changes in place; so does ``paused``. Every other identity input replaces the load.
     :param load_historical_data: on its first run, load the data table's whole history.
     :param deletion_policy: what removing the resource does: ``delete`` (default), ``pause``
         (keep it in Improvado, paused) or ``retain`` (leave it running). Changes nothing remote.
@@ -64,16 +89,19 @@ class LoadArgs:
         changing or removing ``adopt_load_id`` changes nothing.
     :param allow_shared_table: allow this load into a table another load already targets (refused
         otherwise: two loads into one table overwrite each other's rows). Read on create only.
+    :param paused: keep the load paused (nothing runs it); ``False`` unpauses it. Changes in
+        place (one pause/unpause), never replaces; ``pulumi refresh`` reads it back.
     """
 
-    data_table_id: pulumi.Input[int]
-    destination_connection_id: pulumi.Input[int]
+    data_table_id: DataTableRef
+    destination_connection_id: ConnectionRef
     destination_table: pulumi.Input[str]
     run_policy: pulumi.Input[str | RunPolicy]
     load_historical_data: pulumi.Input[bool] = False
     deletion_policy: pulumi.Input[str] = contract.DEFAULT_DELETION_POLICY
     adopt_load_id: pulumi.Input[int] | None = None
     allow_shared_table: pulumi.Input[bool] = False
+    paused: pulumi.Input[bool] = False
 
 
 class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
@@ -91,6 +119,8 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     deletion_policy: pulumi.Output[str]
     adopt_load_id: pulumi.Output[int | None]
     allow_shared_table: pulumi.Output[bool]
+    paused: pulumi.Output[bool]
+    """Whether the load is paused (read back from its status on refresh)."""
     status: pulumi.Output[str]
     """State of the last run: new, queued, running, success, failed, paused."""
     last_update: pulumi.Output[str | None]
@@ -117,6 +147,8 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
         props: dict[str, Any] = {
             **vars(args),
             "run_policy": _enum_value(args.run_policy),
+            "data_table_id": _id_of(args.data_table_id),
+            "destination_connection_id": _id_of(args.destination_connection_id),
             "data_table": None,
             "status": None,
             "last_update": None,
@@ -199,6 +231,7 @@ class LoadInfo:
     destination_table: str
     run_policy: str
     load_historical_data: bool
+    paused: bool
     status: str
     last_update: str | None
     error_text: str | None
@@ -214,16 +247,24 @@ def _enum_value(value: Any) -> Any:
     return value.value if isinstance(value, RunPolicy) else value
 
 
-def _program_client() -> ImprovadoClient:
-    # Raw config: the values stay out of any Output, so results are not marked secret.
-    return client_from_config(pulumi.runtime.get_config)
+def _plain_id(value: Any) -> Any:
+    return value.id if isinstance(value, (DataTableInfo, ConnectionInfo)) else value
+
+
+def _id_of(value: Any) -> Any:
+    """The id in an id, a look-up's result, or a ``DestinationConnection`` resource."""
+    if isinstance(value, pulumi.Resource) and hasattr(value, "connection_id"):
+        return value.connection_id
+    if isinstance(value, pulumi.Output):
+        return value.apply(_plain_id)
+    return _plain_id(value)
 
 
 def get_load(load_id: pulumi.Input[int]) -> pulumi.Output[LoadInfo]:
     """Look up one load by id (it is read, not managed)."""
 
     def fetch(value: int) -> LoadInfo:
-        with _program_client() as client:
+        with program_client() as client:
             return LoadInfo.from_model(client.loads.get(int(value)))
 
     return pulumi.Output.from_input(load_id).apply(fetch)
@@ -238,7 +279,7 @@ def get_loads(
     """Look up every load matching the filters (all pages)."""
 
     def fetch(_: Any) -> list[LoadInfo]:
-        with _program_client() as client:
+        with program_client() as client:
             found = client.loads.list(
                 data_table_id=data_table_id,
                 destination_connection_id=destination_connection_id,

@@ -17,7 +17,7 @@ UNKNOWN = Unknown()
 OLD = {
     "data_table_id": 1, "destination_connection_id": 1, "destination_table": "ads", "run_policy": "daily",
     "load_historical_data": False, "deletion_policy": "delete", "adopt_load_id": None, "load_id": 7,
-    "status": "success",
+    "status": "success", "paused": False,
 }
 
 
@@ -32,7 +32,7 @@ def test_check_accepts_a_good_load_and_fills_defaults() -> None:
     assert result.inputs == {
         "data_table_id": 1, "destination_connection_id": 2, "destination_table": "ads", "run_policy": "daily",
         "load_historical_data": False, "deletion_policy": contract.DEFAULT_DELETION_POLICY, "adopt_load_id": None,
-        "allow_shared_table": False,
+        "allow_shared_table": False, "paused": False,
     }
 
 
@@ -86,6 +86,7 @@ def test_provider_errors_are_one_line_and_others_keep_their_traceback() -> None:
     [
         ({}, False, [], False),
         ({"run_policy": "hourly"}, True, [], False),
+        ({"paused": True}, True, [], False),
         ({"deletion_policy": "pause"}, True, [], False),
         ({"adopt_load_id": 7}, False, [], False),
         ({"destination_table": "ads2"}, True, ["destination_table"], False),
@@ -101,7 +102,7 @@ def test_diff_is_local_and_exact(
     change: dict[str, Any], changes: bool, replaces: list[str], delete_first: bool
 ) -> None:
     news = {k: OLD[k] for k in ("data_table_id", "destination_connection_id", "destination_table", "run_policy",
-                                "load_historical_data", "deletion_policy", "adopt_load_id")}
+                                "load_historical_data", "deletion_policy", "adopt_load_id", "paused")}
     result = LoadProvider().diff("7", OLD, {**news, **change, "__provider": "x"})
     assert (result.changes, result.replaces, bool(result.delete_before_replace)) == (changes, replaces, delete_first)
 

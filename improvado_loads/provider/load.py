@@ -5,7 +5,7 @@ check      validates with the client's models; no API call
 diff       local, no API call: run policy → update, identity → replace
 create     one POST (or, with ``adopt_load_id``, a GET and maybe a PUT)
 read       one GET; a load that is gone leaves the stack on refresh
-update     one PUT of the run policy (none when only deletion_policy changed)
+update     one PUT of the run policy and/or one pause/unpause (none for deletion_policy)
 delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
 =========  ==============================================================
 """
@@ -74,8 +74,12 @@ def check_load_inputs(news: dict[str, Any]) -> CheckResult:
         "deletion_policy": contract.DEFAULT_DELETION_POLICY,
         "adopt_load_id": None,
         "allow_shared_table": False,
+        "paused": False,
     }
     inputs, failures = known_inputs(news, LOAD_INPUT_KEYS, "Load", defaults)
+    paused = inputs["paused"]
+    if not is_unknown(paused) and not isinstance(paused, bool):
+        failures.append(CheckFailure("paused", f"must be true or false, got {paused!r}"))
     if inputs.get("run_policy") is None:
         policies = ", ".join(contract.RUN_POLICIES)
         failures.append(CheckFailure("run_policy", f"run_policy is required: one of {policies}"))
@@ -135,7 +139,9 @@ class LoadProvider(ClientProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         _IN_STACK.remember(news)
         replaces = [k for k in REPLACE_KEYS if _differs(olds.get(k), news.get(k))]
-        updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(olds.get(k), news.get(k))]
+        # A state written before `paused` existed holds no value: the load was not paused by Pulumi.
+        old = {**olds, "paused": bool(olds.get("paused"))}
+        updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(old.get(k), news.get(k))]
         # A replacement into the same (connection, destination table) must delete first:
         # a second load into a table another load targets is refused (TableInUseError).
         same_table = replaces and not {"destination_connection_id", "destination_table"} & set(replaces)
@@ -149,7 +155,13 @@ class LoadProvider(ClientProvider):
         args = plain(props, LOAD_INPUT_KEYS)
         adopting = args["adopt_load_id"] and args not in _IN_STACK  # a replacement creates anew
         load = self._adopt(args) if adopting else self._create(args)
-        return CreateResult(str(load.id), self._outputs(args, load))
+        return CreateResult(str(load.id), self._outputs(args, self._set_paused(load, args["paused"])))
+
+    def _set_paused(self, load: Load, paused: bool) -> Load:
+        """Pause or unpause the load when it is not as the program says."""
+        if (str(load.status) == "paused") == bool(paused):
+            return load
+        return self.client.loads.pause(load.id) if paused else self.client.loads.unpause(load.id)
 
     def _create(self, args: dict[str, Any]) -> Load:
         try:
@@ -206,12 +218,14 @@ class LoadProvider(ClientProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         args = plain(news, LOAD_INPUT_KEYS)
+        load_id, load = int(id_), None
         if olds.get("run_policy") != args["run_policy"]:
-            load = self.client.loads.update(int(id_), run_policy=args["run_policy"])
-            outs = self._outputs(args, load, olds.get("workspace_id"))
-        else:
-            outs = {**{k: v for k, v in olds.items() if k != PROVIDER_KEY}, **args}
-        return UpdateResult(outs)
+            load = self.client.loads.update(load_id, run_policy=args["run_policy"])
+        if bool(olds.get("paused")) != bool(args["paused"]):
+            load = self.client.loads.pause(load_id) if args["paused"] else self.client.loads.unpause(load_id)
+        if load is not None:
+            return UpdateResult(self._outputs(args, load, olds.get("workspace_id")))
+        return UpdateResult({**{k: v for k, v in olds.items() if k != PROVIDER_KEY}, **args})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         policy = props.get("deletion_policy") or contract.DEFAULT_DELETION_POLICY

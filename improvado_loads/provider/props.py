@@ -13,8 +13,8 @@ from improvado_loads.models import Load
 PROVIDER_KEY = "__provider"
 #: Inputs whose change needs a new load: the API updates only the run policy.
 REPLACE_KEYS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
-#: Inputs updated in place with one PUT.
-UPDATE_KEYS = ("run_policy",)
+#: Inputs updated in place: one PUT each (the run policy; pause or unpause).
+UPDATE_KEYS = ("run_policy", "paused")
 #: Inputs that only steer the provider: no call to the API when they change.
 LOCAL_KEYS = ("deletion_policy",)
 #: Inputs read on create only; changing or removing them later changes nothing.
@@ -50,6 +50,7 @@ def load_outputs(load: Load) -> dict[str, Any]:
         "destination_table": load.destination_table,
         "run_policy": str(load.run_policy),
         "load_historical_data": bool(load.load_historical_data),
+        "paused": str(load.status) == "paused",
         "status": str(load.status),
         "last_update": load.last_update.isoformat() if load.last_update else None,
         "error_text": load.error_text,

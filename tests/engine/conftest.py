@@ -71,8 +71,20 @@ class Deployment:
         loads: dict[str, Any] | None = None,
         runs: dict[str, Any] | None = None,
         lookup: dict[str, Any] | None = None,
+        connections: dict[str, Any] | None = None,
+        passwords: dict[str, str] | None = None,
+        find: dict[str, Any] | None = None,
     ) -> None:
-        """Set the program's loads, runs and look-ups (stack config ``test:loads`` / ``runs`` / ``lookup``)."""
+        """Set the program's connections, loads, runs and look-ups (stack config ``test:<name>``).
+
+        ``passwords`` go in as a secret (``test:passwords``), as a user sets them.
+        """
+        if connections is not None:
+            self.stack.set_config("test:connections", auto.ConfigValue(json.dumps(connections)))
+        if passwords is not None:
+            self.stack.set_config("test:passwords", auto.ConfigValue(json.dumps(passwords), secret=True))
+        if find is not None:
+            self.stack.set_config("test:find", auto.ConfigValue(json.dumps(find)))
         if lookup is not None:
             self.stack.set_config("test:lookup", auto.ConfigValue(json.dumps(lookup)))
         if loads is not None:
