@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -60,7 +61,7 @@ def test_run_policy_change_is_an_in_place_update(deployment: Deployment, api: Im
     assert preview.change_summary == {"same": 2, "update": 1}
     planned = "\n".join(deployment.output)
     assert "LoadRun backfill" not in planned and "replace" not in planned and "[unknown]" not in planned
-    assert 'run_policy: "daily" => "hourly"' in planned
+    assert re.search(r'run_policy +: "daily" => "hourly"', planned)
     deployment.clear_requests()
     result = deployment.up()
 
