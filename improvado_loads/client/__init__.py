@@ -15,6 +15,7 @@ from improvado_loads.client.destinations import DestinationConnections
 from improvado_loads.client.loads import Loads
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.retry import RetryPolicy
+from improvado_loads.client.secrets import refuse_userinfo
 from improvado_loads.client.validation import checked_base_url
 from improvado_loads.contract import ENV_VARS
 from improvado_loads.errors import ConfigurationError
@@ -57,7 +58,7 @@ class ImprovadoClient:
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        base_url = checked_base_url(base_url)
+        base_url = checked_base_url(refuse_userinfo(base_url))
         self.workspace_id = parse_workspace_id(workspace_id)
         #: Whether the credentials are certainly of ``workspace_id``: true when a username and
         #: password are exchanged for a token of that workspace, false for a static token.

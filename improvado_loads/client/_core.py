@@ -11,6 +11,7 @@ import httpx
 from improvado_loads import contract
 from improvado_loads.client.auth import WorkspaceAuth
 from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy
+from improvado_loads.client.secrets import scrub
 from improvado_loads.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -43,6 +44,7 @@ class HTTPCore:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
+        self._auth = auth
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -56,6 +58,35 @@ class HTTPCore:
         self._http.close()
 
     def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool = True,
+        recover: Callable[[], Any] | None = None,
+        gone_is_done: bool = False,
+    ) -> Any:
+        """Send one request (see :meth:`_request`); no error it raises shows a credential."""
+        try:
+            return self._request(
+                method, url, json=json, params=params, idempotent=idempotent, recover=recover,
+                gone_is_done=gone_is_done,
+            )
+        except ImprovadoError as exc:
+            forms = self._auth.secret_forms()
+            text = f"{exc.message}\n{exc.body!r}\n{exc.__cause__!r}\n{exc.__context__!r}"
+            if any(form in text for form in forms):
+                exc.message = scrub(exc.message, forms)
+                exc.args = (exc.message,)
+                exc.body = scrub(str(exc.body), forms) if exc.body is not None else None
+                # The original exception (httpx quoting a header) goes: neither cause nor context.
+                exc.__cause__ = exc.__context__ = None
+                exc.__suppress_context__ = True
+            raise
+
+    def _request(
         self,
         method: str,
         url: str,

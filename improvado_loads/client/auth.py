@@ -8,6 +8,7 @@ from collections.abc import Generator
 import httpx
 
 from improvado_loads import contract
+from improvado_loads.client.secrets import clean_credential, secret_forms
 from improvado_loads.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
 from improvado_loads.models import Token
 
@@ -30,6 +31,9 @@ class WorkspaceAuth(httpx.Auth):
         password: str | None = None,
         workspace_id: int | None = None,
     ) -> None:
+        token = clean_credential("token", token)
+        username = clean_credential("username", username)
+        password = clean_credential("password", password)
         self._can_exchange = bool(username and password and workspace_id is not None)
         if not token and not self._can_exchange:
             raise ConfigurationError(
@@ -37,12 +41,19 @@ class WorkspaceAuth(httpx.Auth):
                 "(IMPROVADO_API_TOKEN, or IMPROVADO_USERNAME, IMPROVADO_PASSWORD and IMPROVADO_WORKSPACE_ID)"
             )
         self._token = token
+        self._given = (token, username, password)
         self._basic = httpx.BasicAuth(username or "", password or "") if self._can_exchange else None
         self._workspace_id = workspace_id
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"WorkspaceAuth(workspace_id={self._workspace_id!r}, token=***)"
+
+    def secret_forms(self) -> list[str]:
+        """Every form of the credentials (and of the current token) that a message must not show."""
+        token, username, password = self._given
+        basic = (username, password) if username and password else None
+        return secret_forms(token, self._token, password, basic=basic)
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._token is None:

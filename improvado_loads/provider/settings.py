@@ -34,7 +34,9 @@ def client_from_config(lookup: ConfigLookup) -> ImprovadoClient:
     values: dict[str, str | None] = {}
     for arg, key in CONFIG_KEYS.items():
         value = lookup(f"{CONFIG_NAMESPACE}:{key}")
-        values[arg] = str(value) if value not in (None, "") else (os.environ.get(ENV_VARS[arg]) or None)
+        text = str(value).strip() if value is not None else ""
+        # Stripped here and validated by the client: a pasted newline never reaches a header.
+        values[arg] = text or (os.environ.get(ENV_VARS[arg]) or "").strip() or None
     return ImprovadoClient(
         base_url=values["base_url"] or contract.DEFAULT_BASE_URL,
         token=values["token"],
