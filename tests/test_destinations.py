@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +26,7 @@ from improvado_loads import (
     SqliteParams,
 )
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.emulator.store import ConnectionRow, Store
 from tests.conftest import EMULATOR_TOKEN
 
 Client = Callable[..., httpx.Client]
@@ -279,3 +281,22 @@ def test_client_side_validation_names_the_field(api: ImprovadoClient) -> None:
             destination_name="sqlite", title="x", connection_params={"database": "../up.sqlite3"}
         )
     assert list(caught.value.errors) == ["connection_params.database"]
+
+
+def test_a_state_db_from_before_connections_had_params_gets_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "emulator.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE connections (id INTEGER PRIMARY KEY, workspace_id INTEGER, title VARCHAR, "
+                   "destination_type VARCHAR, status VARCHAR, dsn VARCHAR, seed_key VARCHAR NOT NULL)")
+        db.execute("INSERT INTO connections VALUES (1, 1, 'Old', 'sqlite', 'active', 'sqlite:///w.sqlite3', 'w')")
+    store = Store(path)
+    try:
+        with store.session() as session:
+            old = session.get(ConnectionRow, 1)
+            assert old is not None
+            assert (old.title, old.status_message, old.create_load_for_new_tables, old.params, old.deleted_at) == (
+                "Old", None, False, None, None)
+            session.add(ConnectionRow(workspace_id=1, title="New", destination_type="sqlite", status="active",
+                                      dsn=None))
+    finally:
+        store.close()
