@@ -264,3 +264,14 @@ def test_no_log_line_shows_the_password(
         client.destination_connections.reauthorize("postgresql", 99, pg())
     assert PASSWORD not in str(missing.value)
     assert caplog.records and all(PASSWORD not in record.getMessage() for record in caplog.records)
+
+
+def test_an_escaped_echo_of_the_password_is_blanked_out_too(client: ImprovadoClient, api: FakeApi) -> None:
+    tricky = 'quo"te\\back'
+    api.before_post = lambda: httpx.Response(400, text=f'bad input: {json.dumps(tricky)} / {tricky!r}')
+    with pytest.raises(InvalidRequestError) as caught:
+        client.destination_connections.create(
+            destination_name="postgresql", title="T", connection_params=pg(password=tricky)
+        )
+    shown = str(caught.value) + repr(caught.value.body)
+    assert tricky not in shown and json.dumps(tricky)[1:-1] not in shown and repr(tricky)[1:-1] not in shown

@@ -10,6 +10,7 @@ while that request is handled has it blanked out of its message and body.
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, SecretStr
 from improvado_loads import contract
 from improvado_loads.client._core import HTTPCore
 from improvado_loads.client.pagination import PageIterator
+from improvado_loads.client.secrets import scrub, secret_forms
 from improvado_loads.client.validation import field_errors, validated
 from improvado_loads.errors import ImprovadoError, InvalidRequestError, NotFoundError
 from improvado_loads.models import (
@@ -31,9 +33,6 @@ from improvado_loads.models import (
 )
 
 __all__ = ["DestinationConnections", "typed_params"]
-
-_REDACTED = "***"
-
 
 def typed_params(destination_name: str, params: BaseModel | Mapping[str, Any]) -> BaseModel:
     """Params of a destination type, validated; :class:`InvalidRequestError` naming ``connection_params.<field>``.
@@ -60,16 +59,15 @@ def typed_params(destination_name: str, params: BaseModel | Mapping[str, Any]) -
 
 
 def _secrets(params: BaseModel) -> list[str]:
-    """Every secret value of the params."""
+    """Every form of every secret value of the params (as is, escaped), longest first."""
     found = [v.get_secret_value() for v in params.__dict__.values() if isinstance(v, SecretStr)]
-    return [s for s in found if s]
+    as_json = [json.dumps(s)[1:-1] for s in found if s]  # a JSON body echoing it
+    return sorted({*secret_forms(*found), *(s for s in found if s), *as_json}, key=len, reverse=True)
 
 
 def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, _REDACTED)
-        return value
+        return scrub(value, secrets)
     if isinstance(value, dict):
         return {k: _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
