@@ -116,6 +116,19 @@ MAX_ID: Final = 2**63 - 1
 #: deeper is a 400, never a server error.
 MAX_JSON_DEPTH: Final = 32
 
+# --- credentials in stack config (chosen) ------------------------------------
+#: Words that make a stack config key a credential: such a key is always stored
+#: as a secret (``improvado:token``, ``improvado:password``, ``db:dbPassword``…),
+#: even when given as plain ``--config``.
+CREDENTIAL_KEY_WORDS: Final = ("token", "password", "passwd", "secret", "credential", "apikey", "api_key", "dsn")
+
+
+def is_credential_key(key: str) -> bool:
+    """Whether a stack config key (``namespace:name``) holds a credential."""
+    name = key.rsplit(":", 1)[-1].lower().replace("-", "_")
+    return any(word in name or word.replace("_", "") in name for word in CREDENTIAL_KEY_WORDS)
+
+
 # --- tokens (documented: 30 minutes, renewed by each use) -------------------
 TOKEN_TTL_SECONDS: Final = 30 * 60
 #: Failed ``POST /token`` attempts (wrong Basic credentials) from one client
