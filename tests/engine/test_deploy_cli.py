@@ -12,6 +12,7 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -364,7 +365,25 @@ def test_recover_after_kill_9_leaves_no_orphan_and_no_duplicate(program: Program
 
     again = program.deploy("recover", "--stack", "dev")  # nothing left to do
     assert again.returncode == 0 and "recorded" not in again.stdout
+    token = program.env["TEST_IMPROVADO_TOKEN"]
+    assert all(token not in text for run in (locked, recovered, again) for text in (run.stdout, run.stderr))
 
     finished = program.deploy("up", "--stack", "dev", "--yes")
     assert finished.returncode == 0, finished.stdout
     assert_thirty_recorded_once(program, api)
+
+
+def test_recover_refuses_while_the_update_holding_the_lock_runs(program: Program) -> None:
+    assert program.deploy("up", "--create", "--yes", *program.configure({})).returncode == 0
+    backend = Path(program.env["PULUMI_BACKEND_URL"].removeprefix("file://"))
+    lock_dir = backend / ".pulumi" / "locks" / "organization" / "engine-tests" / "dev"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    holder = {"pid": os.getpid(), "username": "test", "hostname": socket.gethostname(), "timestamp": "now"}
+    (lock_dir / "held.json").write_text(json.dumps(holder))
+    refused = program.deploy("recover", "--stack", "dev")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"error: an update of stack 'dev' is still running (process {os.getpid()}): "
+        "let it finish or stop it, then run recover again"
+    )
+    assert lock_files(program) == [lock_dir / "held.json"]  # not taken away from a live update
