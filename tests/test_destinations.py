@@ -76,6 +76,9 @@ def test_good_credentials_make_an_active_connection_and_loads_write_into_its_sch
     assert (done.status, done.error_text) == ("success", None)
     assert done.uploaded_rows_count and done.uploaded_rows_count > 0
     assert pg_count(postgres_dsn, f"{schema}.ads_daily") == done.uploaded_rows_count
+    # The emulator's own view of the destination names the table as the load does.
+    rows = httpx.get(f"{api.base_url}/_emulator/connections/{created.id}/tables/ads_daily/rows").json()
+    assert len(rows) == done.uploaded_rows_count
 
 
 def test_a_wrong_password_is_an_error_with_the_drivers_words_and_refuses_loads_until_reauthorized(

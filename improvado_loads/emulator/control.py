@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from improvado_loads import contract
 from improvado_loads.emulator.clock import iso_utc
+from improvado_loads.emulator.connections import qualified_table
 from improvado_loads.emulator.deps import EmulatorDep, JsonBody, PathId
 from improvado_loads.emulator.destinations import error_text
 from improvado_loads.emulator.faults import FaultSpec
@@ -187,12 +188,13 @@ def change_connection(connection_id: PathId, emulator: EmulatorDep, raw: JsonBod
 
 @router.get("/connections/{connection_id:int}/tables/{table}/rows")
 def destination_rows(connection_id: PathId, table: str, emulator: EmulatorDep) -> list[dict[str, Any]]:
-    """Every row of a destination table (404 when the table does not exist)."""
+    """Every row of a destination table, named as a load names it (404 when the table does not exist)."""
     with emulator.store.session() as session:
         connection = session.get(ConnectionRow, connection_id)
         if connection is None or not connection.dsn:
             raise not_found()
         dsn = connection.dsn
+        table = qualified_table(connection, table)
     try:
         rows = emulator.destinations.read(dsn, table)
     except LookupError:
