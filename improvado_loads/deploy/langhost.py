@@ -7,7 +7,9 @@ one, it runs the program's ``__main__.py`` in a **subprocess of the project's ow
 Python** (``runtime.options.virtualenv`` in ``Pulumi.yaml``, else
 ``PULUMI_PYTHON_CMD`` or ``python3``) through Pulumi's own program runner
 ``pulumi-language-python-exec``, so a program's imports, errors ("Program failed
-with an unhandled exception: …") and exit codes are those of ``pulumi up``.
+with an unhandled exception: …") and exit codes are those of ``pulumi up``. What
+the program prints reaches the engine as the language host's output does: as
+messages of the stack resource, in the engine's display (and in ``--json``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ import threading
 from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import grpc  # type: ignore[import-untyped]
 import yaml
-from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, language_pb2, language_pb2_grpc, plugin_pb2
 
 __all__ = ["PROGRAM_ERROR_EXIT", "NoProjectPython", "ProgramHost", "ProjectPython", "project_python", "serve"]
 
@@ -120,14 +122,24 @@ class ProgramHost(language_pb2_grpc.LanguageRuntimeServicer):
         env = self.python.env(self.env)
         env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
-        # Its own session: a Ctrl-C at the terminal goes to the engine, which shuts the program down.
-        # Its stdout goes to stderr so that `--json` output stays one document.
-        proc = subprocess.Popen(command, cwd=pwd, env=env, stdout=sys.stderr.fileno(), process_group=0)
+        # Its own process group: a Ctrl-C at the terminal goes to the engine, which shuts the program down.
+        proc = subprocess.Popen(
+            command, cwd=pwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0
+        )
         with self._lock:
             self._running.add(proc)
         context.add_callback(proc.kill)  # the engine went away: the program goes too
+        urn = f"urn:pulumi:{request.stack}::{request.project}::pulumi:pulumi:Stack::{request.project}-{request.stack}"
+        forwarders = [
+            threading.Thread(target=_forward, args=(stream, engine, urn), daemon=True)
+            for stream in (proc.stdout, proc.stderr)
+        ]
+        for thread in forwarders:
+            thread.start()
         try:
             code = proc.wait()
+            for thread in forwarders:  # bounded: a grandchild may keep the pipe open
+                thread.join(timeout=30)
         finally:
             with self._lock:
                 self._running.discard(proc)
@@ -142,6 +154,26 @@ class ProgramHost(language_pb2_grpc.LanguageRuntimeServicer):
         with self._lock:
             for proc in self._running:
                 proc.kill()
+
+
+def _forward(stream: IO[bytes] | None, engine: str, urn: str) -> None:
+    """Each line the program writes, as a message of the stack resource (here on stderr if the engine is gone)."""
+    if stream is None:
+        return
+    channel = grpc.insecure_channel(engine) if engine else None
+    stub = engine_pb2_grpc.EngineStub(channel) if channel is not None else None
+    try:
+        for raw in iter(stream.readline, b""):
+            line = raw.decode(errors="replace").rstrip("\n")
+            try:
+                if stub is None:
+                    raise ConnectionError
+                stub.Log(engine_pb2.LogRequest(severity=engine_pb2.INFO, message=line, urn=urn))
+            except (grpc.RpcError, ConnectionError):
+                sys.stderr.write(line + "\n")
+    finally:
+        if channel is not None:
+            channel.close()
 
 
 def serve(host: ProgramHost) -> tuple[grpc.Server, str]:

@@ -92,8 +92,10 @@ def live_tables(api: ImprovadoClient) -> list[str]:
 
 def test_preview_shows_the_programs_error_as_pulumi_does(program: Program) -> None:
     main = program.work_dir / "__main__.py"
-    main.write_text("import pulumi\n\npulumi.export('x', undefined_name_in_program)\n")
+    main.write_text("import pulumi\n\nprint('printed by the program')\npulumi.export('x', undefined_name_in_program)\n")
     result = program.deploy("preview", "--stack", "dev", "--create")
+    # what the program prints is a message of the stack, as with pulumi's language host
+    assert "pulumi:pulumi:Stack (engine-tests-dev):\n    printed by the program" in result.stdout
     assert result.returncode != 0
     assert "Program failed with an unhandled exception" in result.stdout
     assert "NameError: name 'undefined_name_in_program' is not defined" in result.stdout
