@@ -4,7 +4,9 @@
 check      validates with the client's models; no API call
 diff       local, no API call: run policy → update, identity → replace
 create     one POST (or, with ``adopt_load_id``, a GET and maybe a PUT)
-read       one GET; a load that is gone leaves the stack on refresh
+read       served from one paged list per provider process (ceil(N/100) GETs for N
+           loads); a load not listed gets its own GET, and a 404 leaves the
+           stack only when the load is certainly gone (see ``presence``)
 update     one PUT of the run policy and/or one pause/unpause (none for deletion_policy)
 delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
 =========  ==============================================================
@@ -24,6 +26,7 @@ from improvado_loads.client.validation import field_errors
 from improvado_loads.errors import ConflictError, NotFoundError, TableInUseError
 from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
+from improvado_loads.provider.directory import LoadDirectory
 from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.presence import confirm_gone
 from improvado_loads.provider.props import (
@@ -152,6 +155,7 @@ class LoadProvider(ClientProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        self._wrote()
         args = plain(props, LOAD_INPUT_KEYS)
         adopting = args["adopt_load_id"] and args not in _IN_STACK  # a replacement creates anew
         load = self._adopt(args) if adopting else self._create(args)
@@ -204,19 +208,36 @@ class LoadProvider(ClientProvider):
         workspace = self.client.workspace_id if self.client.workspace_id is not None else recorded_workspace
         return {**args, **load_outputs(load), "workspace_id": as_int(workspace)}
 
+    def _directory(self) -> LoadDirectory:
+        """The loads listed once for this provider process (see :mod:`.directory`)."""
+        client = self.client
+        directory = self.__dict__.get("_loads_directory")
+        if directory is None:
+            directory = self.__dict__.setdefault("_loads_directory", LoadDirectory(client))
+        return directory  # type: ignore[no-any-return]
+
+    def _wrote(self) -> None:
+        """A write of this process: reads list again."""
+        directory = self.__dict__.get("_loads_directory")
+        if directory is not None:
+            directory.forget()
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """The live load; a 404 drops it from the stack only when it is certainly gone (see presence)."""
-        try:
-            load = self.client.loads.get(int(id_))
-        except NotFoundError:
-            confirm_gone(self.client, int(id_), props, "refresh")
-            return ReadResult("", {})
+        load = self._directory().find(int(id_))
+        if load is None:  # not listed: its own GET says, and a 404 is checked before it counts
+            try:
+                load = self.client.loads.get(int(id_))
+            except NotFoundError:
+                confirm_gone(self.client, int(id_), props, "refresh")
+                return ReadResult("", {})
         local = plain(props, LOCAL_KEYS + CREATE_ONLY_KEYS)
         local["deletion_policy"] = local["deletion_policy"] or contract.DEFAULT_DELETION_POLICY
         outs = self._outputs(local, load, props.get("workspace_id"))
         return ReadResult(id_, outs, {k: outs[k] for k in LOAD_INPUT_KEYS})
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self._wrote()
         args = plain(news, LOAD_INPUT_KEYS)
         load_id, load = int(id_), None
         if olds.get("run_policy") != args["run_policy"]:
@@ -228,6 +249,7 @@ class LoadProvider(ClientProvider):
         return UpdateResult({**{k: v for k, v in olds.items() if k != PROVIDER_KEY}, **args})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self._wrote()
         policy = props.get("deletion_policy") or contract.DEFAULT_DELETION_POLICY
         load_id = int(id_)
         try:
