@@ -333,13 +333,25 @@ def destroy(
 @app.command("recover")
 @handle_errors
 @_pulumi_failures
-def recover(stack: StackOption, cwd: CwdOption = Path(".")) -> None:
+def recover(
+    stack: StackOption,
+    cwd: CwdOption = Path("."),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Also release a lock taken on another machine (or held in a Pulumi Cloud backend): "
+            "only when that update is known to be gone.",
+        ),
+    ] = False,
+) -> None:
     """Repair a stack after a crash: unlock it and settle its pending operations against the API.
 
     A create that was in flight is looked up by the load's identity (data table,
     connection, table): a load that exists is recorded in the stack as `up` would
     have recorded it, so the next `up` neither duplicates it nor leaves it
-    orphaned. Refuses while the update that holds the lock is still running.
+    orphaned. Refuses while the update that holds the lock is still running on
+    this machine; a lock from another machine is released only with --force.
 
     \b
     Examples:
@@ -356,10 +368,16 @@ def recover(stack: StackOption, cwd: CwdOption = Path(".")) -> None:
             f"an update of stack {stack!r} is still running (process {running[0].pid}): "
             "let it finish or stop it, then run recover again"
         )
+    foreign = [lock for lock in locks or [] if not lock.on_this_host()]
+    if foreign and not force:
+        raise CommandFailed(
+            f"stack {stack!r} is locked by an update on {foreign[0].hostname or 'another machine'} "
+            f"(process {foreign[0].pid}): if that update is gone, run recover again with --force"
+        )
     if locks:
         stacks.cancel(stack)
         typer.echo(f"Unlocked stack {stack!r} (the update holding it is gone).")
-    elif locks is None:  # a service backend: cancel whatever it thinks is running
+    elif locks is None and force:  # a service backend: cancel whatever update it still thinks runs
         with contextlib.suppress(PulumiFailed):
             stacks.cancel(stack)
     config = stacks.config(stack)

@@ -41,9 +41,13 @@ class StackLock:
     pid: int | None
     hostname: str | None
 
+    def on_this_host(self) -> bool:
+        """Whether the lock was taken on this machine."""
+        return self.hostname == socket.gethostname()
+
     def holder_alive(self) -> bool:
         """Whether the process that took the lock still runs on this machine."""
-        if self.pid is None or self.hostname != socket.gethostname():
+        if self.pid is None or not self.on_this_host():
             return False
         try:
             os.kill(self.pid, 0)

@@ -116,6 +116,8 @@ def test_a_mistyped_stack_is_refused_and_names_the_stacks(program: Program, api:
     created = program.deploy("up", "--create", "--yes", *program.configure({"ads": spec("ads")}))
     assert created.returncode == 0, created.stderr
     assert "Created stack 'dev'" in created.stderr
+    stack_config = (program.work_dir / "Pulumi.dev.yaml").read_text()  # the token went in as a secret
+    assert "secure: v1:" in stack_config and program.env["TEST_IMPROVADO_TOKEN"] not in stack_config
 
     typo = program.deploy("up", "--yes", *program.configure({"ads": spec("ads")}, stack="dve"))
     assert typo.returncode == 2
@@ -389,3 +391,11 @@ def test_recover_refuses_while_the_update_holding_the_lock_runs(program: Program
         "let it finish or stop it, then run recover again"
     )
     assert lock_files(program) == [lock_dir / "held.json"]  # not taken away from a live update
+
+    (lock_dir / "held.json").write_text(json.dumps({**holder, "hostname": "elsewhere", "pid": 4242}))
+    elsewhere = program.deploy("recover", "--stack", "dev")
+    assert elsewhere.returncode == 1
+    assert "locked by an update on elsewhere (process 4242)" in elsewhere.stderr and "--force" in elsewhere.stderr
+    forced = program.deploy("recover", "--stack", "dev", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "Unlocked stack 'dev'" in forced.stdout and lock_files(program) == []
