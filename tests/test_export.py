@@ -6,6 +6,7 @@ The engine round trip (adopt, then clone as a new stack) is in
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -276,6 +277,21 @@ def test_export_adopts_connections_and_loads(
     again = tmp_path / "again"
     assert cli(["export", "--out", str(again), "--project-name", "project"], env).exit_code == 0
     assert read_project(again) == files
+
+
+def test_export_output_json_says_what_it_wrote(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load], cli_token: str
+) -> None:
+    out = tmp_path / "project"
+    result = cli(["export", "--out", str(out), "--output", "json"], env)
+    assert result.exit_code == 0, result.output
+    said = json.loads(result.stdout)
+    assert said["out"] == str(out) and said["stack"] == "dev" and said["mode"] == "adopt"
+    assert said["files"] == sorted(read_project(out))
+    assert said["loads"] == [load.id for load in created[:3]]
+    assert said["connections"] == [LOCAL, ANALYTICS]
+    assert any("analyticsPostgresPassword" in command for command in said["config_commands"])
+    assert cli_token not in result.output
 
 
 def test_export_clone_writes_a_new_stack_beside_the_program(

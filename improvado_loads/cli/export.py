@@ -32,11 +32,14 @@ from improvado_loads import contract
 from improvado_loads.cli.common import (
     ApiUrlOption,
     CommandFailed,
+    OutputFormat,
+    OutputOption,
     TokenOption,
     UsageProblem,
     WorkspaceIdOption,
     client_for,
     handle_errors,
+    print_json,
     warn,
 )
 from improvado_loads.exporter import (
@@ -150,6 +153,7 @@ def export_command(
     project_name: Annotated[
         str | None, typer.Option("--project-name", help="Pulumi project name (default: from --out).")
     ] = None,
+    output: OutputOption = OutputFormat.TABLE,
     api_url: ApiUrlOption = None,
     token: TokenOption = None,
     workspace_id: WorkspaceIdOption = None,
@@ -175,6 +179,7 @@ def export_command(
     \b
     Examples:
       improvado-loads export --out infra/loads
+      improvado-loads export --out infra/loads --force --output json
       improvado-loads export --out infra/loads --clone --stack prod --target-workspace-id 2
       improvado-loads export --out infra/loads --clone --stack staging --map-destination 1=7
     """
@@ -246,6 +251,19 @@ def export_command(
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         (out / name).write_text(content, encoding="utf-8")
+    if output is OutputFormat.JSON:
+        print_json(
+            {
+                "out": str(out),
+                "stack": stack,
+                "mode": "clone" if clone_mode else "adopt",
+                "files": sorted(files),
+                "loads": [load.id for load in plan.loads],
+                "connections": [conn.id for conn in plan.connections],
+                "config_commands": config_commands(plan, stack),
+            }
+        )
+        return
     _say_next_steps(plan, out, stack, files, clone_mode=clone_mode, beside=beside)
 
 
