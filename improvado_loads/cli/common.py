@@ -318,8 +318,9 @@ def configure_logging(verbose: bool) -> None:
         if isinstance(handler, _EchoHandler):
             logger.removeHandler(handler)
     logger.addHandler(_EchoHandler())
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
-    logger.propagate = False
+    # NOTSET: the root's WARNING applies, so warnings show and debug records do not; records still
+    # propagate (the command line configures no other handler, so nothing prints twice).
+    logger.setLevel(logging.DEBUG if verbose else logging.NOTSET)
 
 
 # --- the command wrapper -------------------------------------------------------------
