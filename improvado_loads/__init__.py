@@ -1,8 +1,10 @@
 """Improvado load orders as code.
 
 - :class:`ImprovadoClient`: the typed Loads API client (``client.loads.create(...)``).
-- :class:`Load`, :class:`LoadArgs`, :class:`LoadRun`, :func:`get_load`, :func:`get_loads`:
-  the Pulumi resources and look-ups (extra ``improvado-loads[pulumi]``).
+- :class:`Load`, :class:`LoadArgs`, :class:`LoadRun`, :class:`DestinationConnection`,
+  :func:`get_data_table`, :func:`get_destination_connection`, :func:`get_load`,
+  :func:`get_loads`: the Pulumi resources and look-ups (extra ``improvado-loads[pulumi]``).
+  The API's connection model is :class:`DestinationConnectionModel`.
 - ``improvado-loads``: the command line (extra ``[cli]``); ``improvado-loads emulator
   serve``: the local emulator of the API (extra ``[emulator]``).
 
@@ -33,14 +35,15 @@ from improvado_loads.errors import (
 
 if TYPE_CHECKING:
     from improvado_loads.client import ImprovadoClient, RetryPolicy
+    from improvado_loads.connections import DestinationConnection, DestinationConnectionArgs
     from improvado_loads.models import (
         DataTable,
-        DestinationConnection,
         LoadStatus,
         PostgresqlParams,
         RunPolicy,
         SqliteParams,
     )
+    from improvado_loads.models import DestinationConnection as DestinationConnectionModel
     from improvado_loads.models import Load as LoadModel
     from improvado_loads.resources import (
         ConnectionInfo,
@@ -63,7 +66,9 @@ _LAZY = {
     "ImprovadoClient": ("improvado_loads.client", "ImprovadoClient"),
     "RetryPolicy": ("improvado_loads.client", "RetryPolicy"),
     "DataTable": ("improvado_loads.models", "DataTable"),
-    "DestinationConnection": ("improvado_loads.models", "DestinationConnection"),
+    "DestinationConnectionModel": ("improvado_loads.models", "DestinationConnection"),
+    "DestinationConnection": ("improvado_loads.connections", "DestinationConnection"),
+    "DestinationConnectionArgs": ("improvado_loads.connections", "DestinationConnectionArgs"),
     "LoadStatus": ("improvado_loads.models", "LoadStatus"),
     "RunPolicy": ("improvado_loads.models", "RunPolicy"),
     "PostgresqlParams": ("improvado_loads.models", "PostgresqlParams"),
@@ -90,6 +95,8 @@ __all__ = [
     "DataTable",
     "DataTableInfo",
     "DestinationConnection",
+    "DestinationConnectionArgs",
+    "DestinationConnectionModel",
     "ImprovadoClient",
     "ImprovadoError",
     "InvalidRequestError",

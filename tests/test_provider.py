@@ -128,6 +128,9 @@ def test_providers_pickle_by_reference_and_never_with_credentials() -> None:
     assert b"improvado_loads.provider.load" in raw and b"LoadProvider" in raw
     assert b"secret-token" not in raw and len(pickled) < 200
     assert len(serialize_provider(LoadRunProvider())) < 200
+    from improvado_loads.provider.connection import ConnectionProvider
+
+    assert len(serialize_provider(ConnectionProvider())) < 200
     assert LoadProvider.serialize_as_secret_always is False
 
 
@@ -141,3 +144,44 @@ def test_stack_config_wins_over_the_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.delenv("IMPROVADO_API_TOKEN")
     with pytest.raises(Exception, match="no Improvado credentials"):
         client_from_config({}.get)
+
+
+CONN = {"destination_name": "postgresql", "title": "Warehouse", "create_load_for_new_tables": False,
+        "connection_params": {"host": "db", "port": 5432, "database": "a", "user": "u"},
+        "secret_params": {"password": "pw"}, "deletion_policy": "delete", "adopt_connection_id": None}
+
+
+def test_connection_check_names_each_bad_param_and_never_the_password() -> None:
+    from improvado_loads.provider.connection import ConnectionProvider
+
+    news = {**CONN, "connection_params": {"host": "db", "port": "x", "colour": 1}, "secret_params": {},
+            "deletion_policy": "pause", "__provider": "p"}
+    found = {f.property: f.reason for f in ConnectionProvider().check({}, news).failures}
+    assert {"connection_params.port", "connection_params.colour", "connection_params.password",
+            "connection_params.database", "deletion_policy"} <= set(found)
+    ok = ConnectionProvider().check({}, {**CONN, "connection_params": {**CONN["connection_params"], "port": 5432.0}})
+    assert ok.failures == [] and ok.inputs["connection_params"]["port"] == 5432
+    assert "pw" not in str(ConnectionProvider().check({}, {**CONN, "connection_params": {"port": "x"}}).failures)
+
+
+@pytest.mark.parametrize(
+    ("change", "changes", "replaces"),
+    [
+        ({}, False, []),
+        ({"secret_params": {"password": "rotated"}}, True, []),  # a rotation is an update
+        ({"connection_params": {**CONN["connection_params"], "host": "db2"}}, True, []),
+        ({"title": "Warehouse 2"}, True, []),
+        ({"adopt_connection_id": 4}, False, []),
+        ({"destination_name": "sqlite"}, True, ["destination_name"]),
+        ({"status": "error"}, True, []),  # not active: the next up tests it again
+    ],
+)
+def test_connection_diff(change: dict[str, Any], changes: bool, replaces: list[str]) -> None:
+    from improvado_loads.provider.connection import ConnectionProvider
+
+    olds = {**CONN, "status": "active", "connection_id": 3}
+    news = {**CONN, **{k: v for k, v in change.items() if k != "status"}}
+    if "status" in change:
+        olds["status"] = change["status"]
+    result = ConnectionProvider().diff("3", olds, {**news, "__provider": "p"})
+    assert (result.changes, result.replaces) == (changes, replaces)

@@ -15,7 +15,6 @@ delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any
 
 import pydantic
@@ -28,6 +27,7 @@ from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.directory import LoadDirectory
 from improvado_loads.provider.errors import ProviderError
+from improvado_loads.provider.handover import InStack
 from improvado_loads.provider.presence import confirm_gone
 from improvado_loads.provider.props import (
     CREATE_ONLY_KEYS,
@@ -98,35 +98,7 @@ def check_load_inputs(news: dict[str, Any]) -> CheckResult:
     return CheckResult(inputs, failures)
 
 
-class _InStack:
-    """Loads this provider process has diffed, i.e. already in the stack, by what a create would send.
-
-    ``adopt_load_id`` is a one-time handover, but a replacement's create cannot see
-    that the resource was in the stack: the engine checks the inputs again without
-    the old ones and calls ``create`` with the program's inputs, ``adopt_load_id``
-    included. It always calls ``diff`` first, in this same process (one provider
-    process serves a whole deployment), and only for a resource in the stack; so a
-    create whose inputs were diffed in this process is a replacement and creates.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._seen: set[tuple[Any, ...]] = set()
-
-    @staticmethod
-    def _key(inputs: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(repr(as_int(inputs.get(k))) for k in (*CREATE_FIELDS, "adopt_load_id"))
-
-    def remember(self, inputs: dict[str, Any]) -> None:
-        with self._lock:
-            self._seen.add(self._key(inputs))
-
-    def __contains__(self, inputs: object) -> bool:
-        with self._lock:
-            return isinstance(inputs, dict) and self._key(inputs) in self._seen
-
-
-_IN_STACK = _InStack()
+_IN_STACK = InStack(keys=(*CREATE_FIELDS, "adopt_load_id"))
 
 
 def _differs(old: Any, new: Any) -> bool:
