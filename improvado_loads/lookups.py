@@ -23,7 +23,7 @@ import pulumi
 import pulumi.runtime
 
 from improvado_loads.client import ImprovadoClient
-from improvado_loads.errors import NotFoundError
+from improvado_loads.errors import ImprovadoError, NotFoundError
 from improvado_loads.models import DataTable, DestinationConnection
 from improvado_loads.provider.settings import client_from_config
 
@@ -89,9 +89,16 @@ class ConnectionInfo:
 
 
 def program_client() -> ImprovadoClient:
-    """A client from the stack config (or the environment), for look-ups in the program."""
+    """A client from the stack config (or the environment), for look-ups in the program.
+
+    Made when the look-up is called, while the program runs (the environment it
+    sees then is the deployment's), and used when its inputs are known.
+    """
     # Raw config: the values stay out of any Output, so results are not marked secret.
-    return client_from_config(pulumi.runtime.get_config)
+    try:
+        return client_from_config(pulumi.runtime.get_config)
+    except ImprovadoError as exc:
+        raise pulumi.RunError(str(exc)) from None
 
 
 T = TypeVar("T")
@@ -144,16 +151,17 @@ def get_data_table(
     Fails the program, naming close titles, when none or several match.
     """
     _one_of(title, id, "get_data_table")
+    client = program_client()
 
     def by_id(value: Any) -> DataTableInfo:
-        with program_client() as client:
+        with client:
             try:
                 return DataTableInfo.from_model(client.data_tables.get(int(value)))
             except NotFoundError:
                 raise pulumi.RunError(f"no data table {int(value)} in this workspace") from None
 
     def by_title(value: Any) -> DataTableInfo:
-        with program_client() as client:
+        with client:
             tables = client.data_tables.list().to_list()
         found = _one_by_title("data table", "in this workspace", str(value), tables, lambda t: (t.id, t.title))
         return DataTableInfo.from_model(found)
@@ -176,10 +184,11 @@ def get_destination_connection(
     naming close titles, when none or several match.
     """
     _one_of(title, id, "get_destination_connection")
+    client = program_client()
 
     def by_id(args: list[Any]) -> ConnectionInfo:
         value, name = args
-        with program_client() as client:
+        with client:
             try:
                 conns = client.destination_connections
                 found = conns.get(str(name), int(value)) if name else conns.find(int(value))
@@ -190,7 +199,7 @@ def get_destination_connection(
 
     def by_title(args: list[Any]) -> ConnectionInfo:
         value, name = args
-        with program_client() as client:
+        with client:
             conns = client.destination_connections
             every = list(conns.list(str(name)) if name else conns.list_all())
         where = f"of {name}" if name else "in this workspace"

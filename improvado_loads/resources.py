@@ -263,8 +263,10 @@ def _id_of(value: Any) -> Any:
 def get_load(load_id: pulumi.Input[int]) -> pulumi.Output[LoadInfo]:
     """Look up one load by id (it is read, not managed)."""
 
+    client = program_client()
+
     def fetch(value: int) -> LoadInfo:
-        with program_client() as client:
+        with client:
             return LoadInfo.from_model(client.loads.get(int(value)))
 
     return pulumi.Output.from_input(load_id).apply(fetch)
@@ -278,8 +280,10 @@ def get_loads(
 ) -> pulumi.Output[list[LoadInfo]]:
     """Look up every load matching the filters (all pages)."""
 
+    client = program_client()
+
     def fetch(_: Any) -> list[LoadInfo]:
-        with program_client() as client:
+        with client:
             found = client.loads.list(
                 data_table_id=data_table_id,
                 destination_connection_id=destination_connection_id,

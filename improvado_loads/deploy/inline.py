@@ -13,6 +13,7 @@ Either way the dynamic providers run in this interpreter's environment
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from collections.abc import Callable, Mapping
@@ -32,16 +33,27 @@ def project_name(work_dir: Path) -> str:
     return str(settings["name"])
 
 
-def program_from_dir(work_dir: Path) -> Callable[[], None]:
-    """The directory's ``__main__.py`` as an inline program, run as ``pulumi up`` would run it."""
+def program_from_dir(work_dir: Path, env: Mapping[str, str] | None = None) -> Callable[[], None]:
+    """The directory's ``__main__.py`` as an inline program, run as ``pulumi up`` would run it.
+
+    ``env`` is set while it runs, as ``pulumi up`` gives the program the workspace's
+    environment (look-ups in the program read ``IMPROVADO_*`` credentials from it).
+    """
     main = work_dir / "__main__.py"
 
     def program() -> None:
+        saved = {key: os.environ.get(key) for key in env or {}}
+        os.environ.update(env or {})
         sys.path.insert(0, str(work_dir))
         try:
             runpy.run_path(str(main), run_name="__main__")
         finally:
             sys.path.remove(str(work_dir))
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
     return program
 
@@ -70,6 +82,6 @@ def stack_for(
     return select(
         stack_name,
         project_name=project_name(work_dir),
-        program=program_from_dir(work_dir),
+        program=program_from_dir(work_dir, env),
         opts=opts,
     )

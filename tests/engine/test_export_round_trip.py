@@ -120,7 +120,10 @@ def test_export_round_trip_with_connections(
     dev.refresh(color="never")
     assert dev.preview(color="never").change_summary == {"same": 5}  # no perpetual diff
     if pg.password:
-        assert pg.password not in json.dumps(dev.export_stack().deployment)
+        # `pulumi stack export` as a user runs it (the Automation API's export shows secrets).
+        exported = subprocess.run(["pulumi", "stack", "export", "--stack", "dev"], cwd=out,
+                                  env={**os.environ, **env}, check=True, capture_output=True, text=True).stdout
+        assert pg.password not in exported and "ciphertext" in exported
 
     # --- clone: a new stack of the same program, in workspace 2 ---------------------------------
     program = (out / "__main__.py").read_text()
