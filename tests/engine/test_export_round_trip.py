@@ -9,7 +9,6 @@ beside it) creates copies in workspace 2, the paused load paused.
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import subprocess
