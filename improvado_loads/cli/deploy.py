@@ -71,6 +71,9 @@ ReplaceOption = Annotated[
 ]
 RefreshOption = Annotated[bool, typer.Option("--refresh", "-r", help="Refresh the resources' state first.")]
 DiffOption = Annotated[bool, typer.Option("--diff", help="Show each change as a property-level diff.")]
+ParallelOption = Annotated[
+    int | None, typer.Option("--parallel", "-p", min=1, help="At most this many resource operations at once.")
+]
 JsonOption = Annotated[bool, typer.Option("--json", "-j", help="Print pulumi's JSON document instead of the display.")]
 
 P = ParamSpec("P")
@@ -151,8 +154,11 @@ def _flags(
     refresh: bool = False,
     diff: bool = False,
     json_: bool = False,
+    parallel: int | None = None,
 ) -> list[str]:
     flags = ["--stack", stack, "--color", _colour()]
+    if parallel is not None:
+        flags += ["--parallel", str(parallel)]
     for urn in target or []:
         flags += ["--target", urn]
     for urn in replace or []:
@@ -224,6 +230,7 @@ def preview(
     refresh: RefreshOption = False,
     diff: DiffOption = False,
     json_: JsonOption = False,
+    parallel: ParallelOption = None,
 ) -> None:
     """Show what `up` would change; change nothing (`pulumi preview`).
 
@@ -234,7 +241,7 @@ def preview(
       improvado-loads deploy preview --stack dev --json > plan.json
     """
     stacks = _open(cwd, stack, config, secret_from_env, create=create)
-    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_)
+    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_, parallel=parallel)
     _engine(stacks, stack, "preview", ["preview", *flags])
 
 
@@ -253,6 +260,7 @@ def up(
     refresh: RefreshOption = False,
     diff: DiffOption = False,
     json_: JsonOption = False,
+    parallel: ParallelOption = None,
 ) -> None:
     """Create or update the stack's resources (`pulumi up`): a preview, a question, then the update.
 
@@ -268,7 +276,7 @@ def up(
     """
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, config, secret_from_env, create=create)
-    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_)
+    flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_, parallel=parallel)
     if not yes:
         _engine(stacks, stack, "preview", ["preview", *flags])
         _confirm("update")
@@ -285,6 +293,7 @@ def refresh(
     target: TargetOption = None,
     diff: DiffOption = False,
     json_: JsonOption = False,
+    parallel: ParallelOption = None,
 ) -> None:
     """Read every resource's live state into the stack (`pulumi refresh`): what changes is shown first.
 
@@ -295,7 +304,7 @@ def refresh(
     """
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, None, None)
-    flags = _flags(stack, target=target, diff=diff, json_=json_)
+    flags = _flags(stack, target=target, diff=diff, json_=json_, parallel=parallel)
     if not yes:
         _engine(stacks, stack, "refresh", ["refresh", "--preview-only", *flags])
         _confirm("refresh")
@@ -313,6 +322,7 @@ def destroy(
     refresh: RefreshOption = False,
     diff: DiffOption = False,
     json_: JsonOption = False,
+    parallel: ParallelOption = None,
 ) -> None:
     """Remove the stack's resources (`pulumi destroy`), each Load per its deletion_policy; shown first.
 
@@ -323,7 +333,7 @@ def destroy(
     """
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, None, None)
-    flags = _flags(stack, target=target, refresh=refresh, diff=diff, json_=json_)
+    flags = _flags(stack, target=target, refresh=refresh, diff=diff, json_=json_, parallel=parallel)
     if not yes:
         _engine(stacks, stack, "destroy", ["destroy", "--preview-only", *flags])
         _confirm("destroy")

@@ -226,7 +226,7 @@ def test_help_matches_behaviour() -> None:
         assert "must exist unless --create" in text
     up = subprocess.run([str(SCRIPT), "deploy", "up", "--help"], capture_output=True, text=True,
                         env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
-    for option in ("--create", "--target", "--replace", "--refresh", "--diff", "--json", "--yes"):
+    for option in ("--create", "--target", "--replace", "--refresh", "--diff", "--json", "--yes", "--parallel"):
         assert option in up
 
 
@@ -275,7 +275,8 @@ def slow_creates(program: Program) -> int:
 def start_up(program: Program) -> subprocess.Popen[str]:
     """``deploy up`` of 30 loads in its own session: its process group is what a terminal's Ctrl-C reaches."""
     return subprocess.Popen(
-        [str(SCRIPT), "deploy", "up", "--create", "--yes", *program.configure(THIRTY), "--cwd", str(program.work_dir)],
+        [str(SCRIPT), "deploy", "up", "--create", "--yes", "--parallel", "4", *program.configure(THIRTY),
+         "--cwd", str(program.work_dir)],
         env={**os.environ, **program.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
     )  # fmt: skip
