@@ -22,9 +22,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner, Result
 
-from improvado_loads import ImprovadoClient, RetryPolicy
+from improvado_loads import ImprovadoClient, RetryPolicy, contract
 from improvado_loads.cli import app
+from improvado_loads.cli.common import describe
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.errors import ConflictError, NotFoundError, RateLimitedError, ServerError
 from improvado_loads.models import Load
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
@@ -508,6 +510,26 @@ def test_a_range_without_data_says_so(env: dict[str, str | None], created: list[
     assert result.exit_code == 0, result.output
     assert "0 rows: no data in that range (2001-01-01..2001-01-31)" in result.stdout
     assert "warning" not in result.stderr
+
+
+def test_errors_of_the_client_are_said_in_words() -> None:
+    def not_found(path: str) -> str:
+        return describe(NotFoundError("raw", method="GET", path=path, status_code=404))
+
+    assert not_found(contract.load_action_path(99, "run")).startswith("load 99 does not exist in ")
+    assert not_found(f"{contract.DATA_TABLES_PATH}/7").startswith("data table 7 does not exist in ")
+    recheck = contract.destination_connection_recheck_path("postgresql", 5)
+    assert not_found(recheck).startswith("destination connection 5 (postgresql) does not exist in ")
+    running = ConflictError("raw", method="PUT", path=contract.load_action_path(3, "run"), status_code=409)
+    assert "load 3 is already queued or running" in describe(running)
+    twin = ConflictError("raw", existing_load_id=4, method="POST", path=contract.LOADS_PATH, status_code=409)
+    assert "load 4" in describe(twin) and "already exists" in describe(twin)
+    limited = RateLimitedError("raw", retry_after=30, method="GET", path=contract.LOADS_PATH, status_code=429)
+    assert "rate limiting" in describe(limited) and "30s" in describe(limited)
+    failed = ServerError("raw", method="GET", path=contract.LOADS_PATH, status_code=503, body={"detail": "Down."})
+    assert "still failed after every retry: Down" in describe(failed)
+    for error in (running, twin, limited, failed):
+        assert "raw" not in describe(error) and "/api/v3" not in describe(error)
 
 
 # --- credentials and connectivity -------------------------------------------

@@ -187,3 +187,4 @@ def test_no_import_of_a_private_module_of_a_library() -> None:
             if any(part.startswith("_") and part != "__future__" for part in words[1].split(".")):
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+

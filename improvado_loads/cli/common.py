@@ -195,7 +195,9 @@ _target: dict[str, Any] = {"base_url": None, "workspace_id": None}
 
 _LOAD_PATH_RE = re.compile(rf"^{re.escape(contract.LOADS_PATH)}/(\d+)(?:/(\w+))?/?$")
 _DATA_TABLE_PATH_RE = re.compile(rf"^{re.escape(contract.DATA_TABLES_PATH)}/(\d+)/?$")
-_CONNECTION_PATH_RE = re.compile(rf"^{re.escape(contract.API_PREFIX)}/destinations/([^/]+)/connections(?:/(\d+))?/?$")
+_CONNECTION_PATH_RE = re.compile(
+    rf"^{re.escape(contract.API_PREFIX)}/destinations/([^/]+)/connections(?:/(\d+)(?:/\w+)?)?/?$"
+)
 
 
 def _workspace() -> str:
