@@ -306,6 +306,7 @@ def delete_load(
             try:
                 confirmed = typer.confirm(question, default=False, err=True)
             except typer.Abort:
+                typer.echo("", err=True)  # end the unanswered prompt's line
                 raise UsageProblem(
                     f"load {load_id} not deleted: nothing answered the confirmation (pass --yes to delete "
                     "without asking)"
