@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Callable
@@ -185,7 +186,7 @@ def _engine(stacks: Stacks, stack: str, operation: str, args: list[str]) -> None
 
 def _say_interrupted(stacks: Stacks, stack: str, operation: str) -> None:
     """After Ctrl-C: what state the stack is in, and the one command that goes on from there."""
-    where = f"--stack {stack} --cwd {stacks.work_dir}"
+    where = f"--stack {shlex.quote(stack)} --cwd {shlex.quote(str(stacks.work_dir))}"
     try:
         deployment = stacks.export(stack).get("deployment") or {}
         locks = stacks.file_locks(stack, project_name(stacks.work_dir))
@@ -397,7 +398,7 @@ def recover(
         typer.echo(line)
     if recovery.changed:
         stacks.import_(stack, recovery.state)
-    where = f"--stack {stack} --cwd {stacks.work_dir}"
+    where = f"--stack {shlex.quote(stack)} --cwd {shlex.quote(str(stacks.work_dir))}"
     typer.echo(
         f"Stack {stack!r} is unlocked and has no pending operations"
         f"{f' ({len(recovery.lines)} settled)' if recovery.changed else ''}. "

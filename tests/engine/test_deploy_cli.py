@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import shlex
 import shutil
 import signal
 import socket
@@ -400,3 +401,30 @@ def test_recover_refuses_while_the_update_holding_the_lock_runs(program: Program
     forced = program.deploy("recover", "--stack", "dev", "--force")
     assert forced.returncode == 0, forced.stderr
     assert "Unlocked stack 'dev'" in forced.stdout and lock_files(program) == []
+
+
+def test_a_second_ctrl_c_names_the_command_that_recovers(program: Program, api: ImprovadoClient) -> None:
+    fault = slow_creates(program)
+    proc = start_up(program)
+    try:
+        wait_for_loads(api, 5)
+        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # "terminate immediately": in-flight creates are left unknown
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    assert session_processes(proc.pid) == []
+    said = err.strip().splitlines()[-1]
+    assert said.startswith("error: deploy up was ")
+    # the one command it names (recover when operations were left unknown, else up), run as given
+    command = shlex.split(said.split(" with: ", 1)[1])
+    assert command[:2] == ["improvado-loads", "deploy"] and command[2] in ("recover", "up")
+    httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
+    argv = [str(SCRIPT), *command[1:], *(["--yes"] if command[2] == "up" else [])]
+    followed = subprocess.run(argv, env={**os.environ, **program.env}, capture_output=True, text=True, timeout=600)
+    assert followed.returncode == 0, followed.stdout + followed.stderr
+    assert program.deploy("up", "--stack", "dev", "--yes").returncode == 0
+    assert_thirty_recorded_once(program, api)
