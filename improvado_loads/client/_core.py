@@ -12,6 +12,7 @@ from improvado_loads import contract
 from improvado_loads.client.auth import WorkspaceAuth
 from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy
 from improvado_loads.client.secrets import scrub
+from improvado_loads.client.throttle import RateGate
 from improvado_loads.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -45,6 +46,8 @@ class HTTPCore:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._auth = auth
+        #: Shared by every request of this client: a 429's Retry-After pauses them all.
+        self.gate = RateGate(max_pause=self.retry.retry_after_max)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
@@ -117,6 +120,7 @@ class HTTPCore:
                         if found is not None:
                             return found
                     try:
+                        self.gate.pass_()
                         response = self._http.request(method, url, json=json, params=params)
                     except httpx.TransportError as exc:
                         lost = lost or not isinstance(exc, NOT_SENT_ERRORS)
@@ -128,6 +132,8 @@ class HTTPCore:
                         found = recover()
                         if found is not None:
                             return found
+                    if response.status_code == 429:
+                        self.gate.hold(RetryableResponse(response).retry_after or 0.0)
                     if response.status_code in RETRY_STATUSES:
                         lost = lost or response.status_code >= 500
                         raise RetryableResponse(response)
