@@ -65,17 +65,26 @@ SecretEnvOption = Annotated[
 ]
 TargetOption = Annotated[
     list[str] | None,
-    typer.Option("--target", "-t", help="Only this resource URN (repeatable); as pulumi's --target."),
+    typer.Option("--target", "-t", metavar="URN", help="Only this resource URN (repeatable); as pulumi's --target."),
 ]
 ReplaceOption = Annotated[
-    list[str] | None, typer.Option("--replace", help="Replace this resource URN (repeatable); as pulumi's --replace.")
+    list[str] | None,
+    typer.Option("--replace", metavar="URN", help="Replace this resource URN (repeatable); as pulumi's --replace."),
 ]
 RefreshOption = Annotated[bool, typer.Option("--refresh", "-r", help="Refresh the resources' state first.")]
 DiffOption = Annotated[bool, typer.Option("--diff", help="Show each change as a property-level diff.")]
 ParallelOption = Annotated[
-    int | None, typer.Option("--parallel", "-p", min=1, help="At most this many resource operations at once.")
+    int | None,
+    typer.Option(
+        "--parallel", "-p", min=1, metavar="N", help="At most N resource operations at once (else pulumi's default)."
+    ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", "-j", help="Print pulumi's JSON document instead of the display.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", "-j", help="Pulumi's JSON document instead of the display (up, refresh, destroy: with --yes)."
+    ),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
