@@ -128,8 +128,8 @@ def test_postgres_connection_from_failed_test_to_rows_rotation_and_title(
     assert len(deployment.resources(":Load")) == 1
 
 
-def test_adopted_connection_then_destination_change_replaces(
-    deployment: Deployment, api: ImprovadoClient, role: dict[str, Any]
+def test_adopted_connection_then_destination_change_replaces_then_recheck(
+    deployment: Deployment, api: ImprovadoClient, role: dict[str, Any], postgres_dsn: str
 ) -> None:
     scratch = api.destination_connections.create(destination_name="sqlite", title="Scratch",
                                                  connection_params={"database": "scratch.sqlite3"})
@@ -145,7 +145,9 @@ def test_adopted_connection_then_destination_change_replaces(
     assert result.outputs["wh"].value["connection_id"] == scratch.id
     assert deployment.preview().change_summary == {"same": 2}  # no perpetual diff after adoption
 
-    # destination_name changes: a new connection replaces it (the adopt id is spent).
+    # destination_name changes: a new connection replaces it (the adopt id is spent). The database
+    # refuses the password for now: the new connection is recorded in error, the up goes on.
+    set_password(postgres_dsn, role["name"], f"other-{secrets.token_hex(8)}")
     postgres = {"destination_name": "postgresql", "title": "Scratch", "connection_params": role["params"],
                 "secret_password": True, "adopt_connection_id": scratch.id}
     deployment.configure(connections={"wh": postgres}, passwords={"wh": role["password"]})
@@ -154,7 +156,16 @@ def test_adopted_connection_then_destination_change_replaces(
 
     assert result.summary.resource_changes == {"same": 1, "replace": 1}
     new_id = result.outputs["wh"].value["connection_id"]
-    assert new_id != scratch.id and result.outputs["wh"].value["status"] == "active"
+    assert new_id != scratch.id and result.outputs["wh"].value["status"] == "error"
     with pytest.raises(NotFoundError):
         api.destination_connections.get("sqlite", scratch.id)
+
+    # The database fixed, the program unchanged: the next up tests the connection again.
+    set_password(postgres_dsn, role["name"], role["password"])
+    assert deployment.preview().change_summary == {"same": 1, "update": 1}
+    deployment.clear_requests()
+    result = deployment.up()
+    base = f"/api/v3/destinations/postgresql/connections/{new_id}"
+    assert [(w["method"], w["path"]) for w in deployment.writes()] == [("PUT", f"{base}/recheck")]
+    assert result.outputs["wh"].value["status"] == "active"
     assert deployment.preview().change_summary == {"same": 2}
