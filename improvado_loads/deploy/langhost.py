@@ -34,6 +34,8 @@ __all__ = ["PROGRAM_ERROR_EXIT", "NoProjectPython", "ProgramHost", "ProjectPytho
 #: Exit status of Pulumi's program runner after it showed the user an error (the engine bails quietly).
 PROGRAM_ERROR_EXIT = 32
 EXEC_SCRIPT = "pulumi-language-python-exec"
+#: Popen arguments that keep the program out of the terminal's process group (3.10 has no ``process_group``).
+_OWN_GROUP: dict[str, Any] = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
 
 
 class NoProjectPython(Exception):
@@ -124,7 +126,7 @@ class ProgramHost(language_pb2_grpc.LanguageRuntimeServicer):
         env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
         # Its own process group: a Ctrl-C at the terminal goes to the engine, which shuts the program down.
         proc = subprocess.Popen(
-            command, cwd=pwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, process_group=0
+            command, cwd=pwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **_OWN_GROUP
         )
         with self._lock:
             self._running.add(proc)
