@@ -404,6 +404,7 @@ def run_load(
         ignored = range_ignored(started) if start else None
         if ignored:
             warn(f"{ignored}: the date range {start}..{end} is ignored, the run loads the whole table")
+            period = " (whole table)"
         if not wait:
             if output is OutputFormat.JSON:
                 print_json(started.model_dump(mode="json"))
