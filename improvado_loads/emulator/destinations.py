@@ -4,7 +4,8 @@ A destination table is created when missing, with the data table's columns
 (date → DATE, text → TEXT, integer → BIGINT, numeric → NUMERIC(18,4)). A
 ``schema.table`` name creates the schema on PostgreSQL and becomes the table
 ``schema__table`` on SQLite. Every write is one transaction: it deletes what it
-replaces (everything, or the rows of a date range) and inserts the new rows.
+replaces (everything, or the rows of a date range) and inserts the new rows in
+bulk (:mod:`.bulk`: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite).
 Only tables the emulator created are written (:mod:`.ownership`): a run into
 any other existing table fails and changes nothing.
 """
@@ -15,7 +16,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
+from improvado_loads.emulator.bulk import insert_rows
 from improvado_loads.emulator.ownership import Owner, claim
 
 __all__ = ["Destinations", "WriteRequest", "bounded_connect_args", "error_text", "sqlalchemy_url"]
@@ -98,18 +99,6 @@ def error_text(exc: BaseException) -> str:
     return lines[0] if lines else type(source).__name__
 
 
-def _convert(kind: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "date":
-        return value if isinstance(value, date) else date.fromisoformat(str(value))
-    if kind == "integer":
-        return int(value)
-    if kind == "numeric":
-        return Decimal(str(value))
-    return str(value)
-
-
 def _split(engine: Engine, name: str) -> tuple[str | None, str]:
     """(schema, table) of a destination table name; SQLite has no schemas: ``schema__table``."""
     schema, _, table = name.rpartition(".")
@@ -127,7 +116,8 @@ class WriteRequest:
     #: The load that writes (checked against the tables' recorded owners).
     owner: Owner
     columns: Sequence[dict[str, str]]
-    rows: Sequence[dict[str, Any]]
+    #: Source values in ``columns`` order (ISO dates, numerics as strings or numbers).
+    rows: Sequence[Sequence[Any]]
     #: None: full refresh (every existing row goes). Else the rows whose
     #: ``date_column`` lies in this inclusive range go.
     replace_range: tuple[date, date] | None = None
@@ -169,8 +159,6 @@ class Destinations:
         """Replace rows as asked, in one transaction; returns the number of rows inserted."""
         engine = self.engine(request.dsn)
         table = self._table(engine, request.table, request.columns)
-        kinds = {c["name"]: c["type"] for c in request.columns}
-        rows = [{name: _convert(kind, row.get(name)) for name, kind in kinds.items()} for row in request.rows]
         with engine.begin() as conn:
             self._prepare(conn, table, request)
             delete = table.delete()
@@ -178,9 +166,7 @@ class Destinations:
                 low, high = request.replace_range
                 delete = delete.where(table.c[request.date_column].between(low, high))
             conn.execute(delete)
-            if rows:
-                conn.execute(table.insert(), rows)
-        return len(rows)
+            return insert_rows(conn, table, [c["type"] for c in request.columns], request.rows)
 
     def read(self, dsn: str, name: str) -> list[dict[str, Any]]:
         """Every row of a destination table; LookupError when it does not exist."""

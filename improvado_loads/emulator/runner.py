@@ -37,8 +37,8 @@ from improvado_loads.emulator.clock import Clock, naive_utc
 from improvado_loads.emulator.connections import qualified_table
 from improvado_loads.emulator.destinations import Destinations, WriteRequest, error_text
 from improvado_loads.emulator.ownership import Owner
-from improvado_loads.emulator.sources import latest_day
-from improvado_loads.emulator.store import ConnectionRow, DataTableRow, LoadRow, MetaRow, SourceRow, Store
+from improvado_loads.emulator.sources import latest_day, source_values
+from improvado_loads.emulator.store import ConnectionRow, DataTableRow, LoadRow, MetaRow, Store
 
 __all__ = ["RunPlan", "Runner", "plan_run"]
 
@@ -99,7 +99,6 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
         or table.by_accounts
         or (load.load_historical_data and load.successful_runs == 0)
     )
-    query = select(SourceRow).where(SourceRow.data_table_id == table.id).order_by(SourceRow.id)
     replace: tuple[date, date] | None = None
     if not full:
         replace = _range(load, latest_day(session, table.id))
@@ -108,16 +107,14 @@ def plan_run(session: Session, load: LoadRow) -> RunPlan:
                 WriteRequest(connection.dsn, destination_table, _owner(session, load), table.columns, []),
                 load.watermark,
             )
-        query = query.where(SourceRow.day.between(*replace))
-    sources = session.scalars(query).all()
-    days = [row.day for row in sources if row.day is not None]
-    watermark = max([*days, *([load.watermark] if load.watermark else [])], default=None)
+    rows, newest = source_values(session, table, replace)
+    watermark = max([day for day in (newest, load.watermark) if day is not None], default=None)
     write = WriteRequest(
         dsn=connection.dsn,
         table=destination_table,
         owner=_owner(session, load),
         columns=table.columns,
-        rows=[row.values for row in sources],
+        rows=rows,
         replace_range=replace,
         date_column=table.date_column,
     )

@@ -25,6 +25,7 @@ __all__ = [
     "extract",
     "latest_day",
     "lifetime_rows",
+    "source_values",
 ]
 
 ACCOUNTS = ("acme-us", "acme-eu")
@@ -100,6 +101,37 @@ def lifetime_rows(table_id: int, source_kind: str, last_day: date) -> list[dict[
 def latest_day(session: Session, table_id: int) -> date | None:
     """The newest date among a data table's rows (None for lifetime tables or no rows)."""
     return session.scalar(select(func.max(SourceRow.day)).where(SourceRow.data_table_id == table_id))
+
+
+def source_values(
+    session: Session, table: DataTableRow, days: tuple[date, date] | None = None
+) -> tuple[list[tuple[Any, ...]], date | None]:
+    """A data table's rows (only those of ``days``, inclusive, when given), in insertion order.
+
+    Each row is a tuple of its values in ``table.columns`` order, as stored (ISO dates,
+    numerics as strings; a missing value is None), with the newest day among them.
+    The store's SQLite takes the values out of each row's JSON (``json_extract``): no
+    row is decoded in Python, which keeps a run of 100,000s of rows fast.
+    """
+    paths = [f'$."{column["name"]}"' for column in table.columns]
+    extracts = ", ".join(['json_extract("values", ?)'] * len(paths))
+    statement = f"SELECT {extracts} FROM {SourceRow.__tablename__} WHERE data_table_id = ?"
+    params: list[Any] = [*paths, table.id]
+    if days is not None:
+        statement += " AND day BETWEEN ? AND ?"
+        params += [day.isoformat() for day in days]  # as SQLAlchemy stores a Date on SQLite
+    # The DB-API cursor of the session's own transaction: rows come back as plain tuples.
+    cursor = session.connection().connection.cursor()
+    try:
+        rows: list[tuple[Any, ...]] = cursor.execute(statement + " ORDER BY id", params).fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return rows, None
+    newest = select(func.max(SourceRow.day)).where(SourceRow.data_table_id == table.id)
+    if days is not None:
+        newest = newest.where(SourceRow.day.between(*days))
+    return rows, session.scalar(newest)
 
 
 def extract(session: Session, table: DataTableRow, days: int, today: date) -> tuple[int, int]:
