@@ -93,3 +93,23 @@ def test_wrong_credentials_fail_instead_of_passing_for_not_found(emulator: Emula
         with pytest.raises(ImprovadoError) as caught:
             recover_state(state, wrong)
     assert "not-the-token" not in str(caught.value)
+
+
+def test_a_connection_create_names_the_adoption_that_takes_it_over(api: ImprovadoClient) -> None:
+    made = api.destination_connections.create(
+        destination_name="sqlite", title="Warehouse", connection_params={"database": "wh"}
+    )
+    connection = "pulumi-python:dynamic/improvado:DestinationConnection"
+    pending = [
+        {"type": "creating", "resource": {"urn": f"urn:pulumi:dev::p::{connection}::wh", "type": connection,
+                                          "inputs": {"destination_name": "sqlite", "title": "Warehouse"}}},
+        {"type": "creating", "resource": {"urn": f"urn:pulumi:dev::p::{connection}::other", "type": connection,
+                                          "inputs": {"destination_name": "sqlite", "title": "Not there"}}},
+    ]  # fmt: skip
+    recovery = recover_state({"deployment": {"resources": [], "pending_operations": pending}}, api)
+    assert recovery.state["deployment"]["resources"] == []  # nothing recorded blindly
+    assert recovery.lines == [
+        f"wh: a sqlite connection titled 'Warehouse' exists (id {made.id}) and may be the one this create made: "
+        f"set adopt_connection_id={made.id} on it for the next `up`, or delete that connection",
+        "other: its create never reached the API; the next `up` creates it",
+    ]

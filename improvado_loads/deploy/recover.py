@@ -16,6 +16,9 @@ updating       the resource stays with its last recorded outputs; the next
                ``up`` applies the change again
 =============  ===========================================================
 
+A ``DestinationConnection`` whose create was in flight is looked up by its
+title: one that exists is named with the ``adopt_connection_id`` that takes it
+over (its password cannot be checked from here, so it is not recorded blindly).
 Other resource types (no identity to look up) are reported and dropped from
 the pending list, so the next ``up`` creates them.
 """
@@ -31,10 +34,12 @@ from improvado_loads.errors import NotFoundError
 from improvado_loads.models import Load
 from improvado_loads.provider.props import PROVIDER_KEY, load_outputs
 
-__all__ = ["LOAD_TYPE", "Recovery", "recover_state"]
+__all__ = ["CONNECTION_TYPE", "LOAD_TYPE", "Recovery", "recover_state"]
 
 #: The type token of :class:`improvado_loads.Load` resources.
 LOAD_TYPE = "pulumi-python:dynamic/improvado:Load"
+#: The type token of :class:`improvado_loads.DestinationConnection` resources.
+CONNECTION_TYPE = "pulumi-python:dynamic/improvado:DestinationConnection"
 
 
 @dataclass
@@ -76,8 +81,23 @@ def _recorded_ids(resources: list[dict[str, Any]]) -> dict[str, str]:
     return {str(r["id"]): r["urn"] for r in resources if r.get("type") == LOAD_TYPE and r.get("id")}
 
 
+def _settle_connection_create(client: ImprovadoClient, resource: dict[str, Any]) -> str:
+    name, inputs = _name(resource["urn"]), resource.get("inputs") or {}
+    kind, title = _plain(inputs.get("destination_name")), _plain(inputs.get("title"))
+    found = client.destination_connections.find_by_title(str(kind), str(title)) if kind and title else []
+    if not found:
+        return f"{name}: its create never reached the API; the next `up` creates it"
+    ids = ", ".join(str(conn.id) for conn in found)
+    return (
+        f"{name}: a {kind} connection titled {title!r} exists (id {ids}) and may be the one this create made: "
+        f"set adopt_connection_id={found[0].id} on it for the next `up`, or delete that connection"
+    )
+
+
 def _settle_create(client: ImprovadoClient, resources: list[dict[str, Any]], resource: dict[str, Any]) -> str:
     name = _name(resource["urn"])
+    if resource.get("type") == CONNECTION_TYPE:
+        return _settle_connection_create(client, resource)
     if resource.get("type") != LOAD_TYPE:
         return f"{name} ({resource.get('type')}): its create was interrupted; the next `up` creates it"
     inputs = resource.get("inputs") or {}
