@@ -22,7 +22,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from improvado_loads import contract
 from improvado_loads.client.validation import field_errors
-from improvado_loads.errors import ConflictError, NotFoundError, TableInUseError
+from improvado_loads.errors import ConflictError, InvalidRequestError, NotFoundError, TableInUseError
 from improvado_loads.models import Load, LoadCreate
 from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.directory import LoadDirectory
@@ -149,6 +149,9 @@ class LoadProvider(ClientProvider):
                 "Choose another destination_table, or set allow_shared_table=True on this Load if they must "
                 "share it."
             ) from None
+        except InvalidRequestError as exc:
+            refused = "; ".join(" ".join(messages) for messages in (exc.errors or {}).values())
+            raise LoadProviderError(f"Improvado refused the load: {refused or exc}") from None
         except ConflictError as exc:
             existing = exc.existing_load_id
             raise LoadProviderError(

@@ -66,7 +66,8 @@ def test_postgres_connection_from_failed_test_to_rows_rotation_and_title(
     state = connection_state(deployment)
     assert state["id"] == str(conn.id) and state["outputs"]["status"] == "error"
     assert state["outputs"]["status_message"] == conn.status_message
-    assert f"is not active (its status is 'error': {conn.status_message}" in str(refused.value)
+    assert (f"Improvado refused the load: Destination connection {conn.id} is not active (its status is "
+            f"'error': {conn.status_message}") in str(refused.value)
     assert any("warning" in line and "'Pulumi warehouse'" in line and "status is error" in line
                for line in deployment.output)
     assert api.loads.list().to_list() == []
