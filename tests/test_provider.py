@@ -185,3 +185,12 @@ def test_connection_diff(change: dict[str, Any], changes: bool, replaces: list[s
         olds["status"] = change["status"]
     result = ConnectionProvider().diff("3", olds, {**news, "__provider": "p"})
     assert (result.changes, result.replaces) == (changes, replaces)
+
+
+def test_closest_titles_for_a_look_up_that_matched_nothing() -> None:
+    from improvado_loads.lookups import closest
+
+    tables = [(1, "Google Ads campaign performance"), (2, "Facebook Ads by account"), (3, "Campaign lifetime totals")]
+    assert closest("google ads campaign perf", tables)[0] == (1, "Google Ads campaign performance")
+    assert closest("Campaign totals", tables)[0] == (3, "Campaign lifetime totals")
+    assert closest("zzz", tables) == []

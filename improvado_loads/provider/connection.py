@@ -190,9 +190,10 @@ class ConnectionProvider(ClientProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh what the API returns; params stay as the program gave them (drift is undetectable)."""
-        name = props.get("destination_name")
+        name, conns = props.get("destination_name"), self.client.destination_connections
         try:
-            conn = self.client.destination_connections.get(str(name), int(id_))
+            # Without a recorded type (DestinationConnection.get(name, id)), every type is searched.
+            conn = conns.get(str(name), int(id_)) if name else conns.find(int(id_))
         except NotFoundError:
             _confirm_gone(self.client, int(id_), props)
             return ReadResult("", {})
