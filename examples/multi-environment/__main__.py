@@ -1,29 +1,72 @@
-"""One program for every environment: the stack's config says where the loads go.
+"""One program, every environment: `dev` and `prod` differ only in Pulumi.<stack>.yaml.
 
-``dev`` and ``prod`` differ only by config (workspace, destination connection,
-data table ids, how often to load). A new environment is a new stack:
+The program names things. It declares the warehouse's destination connection,
+finds the data tables by title in the stack's workspace, and declares the loads
+into the warehouse and a first run. Each stack's config says:
+
+- `improvado:workspaceId` and the credentials (`improvado:token`, or
+  `improvado:username` + `improvado:password`, each `--secret`);
+- `warehouse`: the connection's title and params (host, port, database, user,
+  schema); its password is the secret `warehousePassword`;
+- `runPolicies`: how often each load runs.
+
+A new environment is a new stack:
 
     pulumi stack init staging --copy-config-from dev
-    pulumi config set --stack staging destinationConnectionId 2
+    pulumi config set --stack staging --path warehouse.params.schema improvado_staging
+    pulumi config set --stack staging --secret warehousePassword     # prompts
+    pulumi up --stack staging
 """
+
+from typing import Any
 
 import pulumi
 
-from improvado_loads import Load, LoadArgs
+from improvado_loads import (
+    DestinationConnection,
+    DestinationConnectionArgs,
+    Load,
+    LoadArgs,
+    LoadRun,
+    LoadRunArgs,
+    get_data_table,
+)
 
 config = pulumi.Config()
-destination = config.require_int("destinationConnectionId")
-tables = config.require_object("dataTables")  # {"googleAds": id, "facebookByAccount": id, "lifetime": id}
-schedule = config.get("runPolicy") or "daily"
+warehouse_config = config.require_object("warehouse")  # {"title": ..., "params": {host, port, database, user, schema}}
+run_policies = config.require_object("runPolicies")  # {"google-ads": "hourly", ...}
 
-ads = Load("google-ads", LoadArgs(
-    data_table_id=tables["googleAds"], destination_connection_id=destination,
-    destination_table="google_ads_daily", run_policy=schedule))
-facebook = Load("facebook-by-account", LoadArgs(
-    data_table_id=tables["facebookByAccount"], destination_connection_id=destination,
-    destination_table="facebook_ads_by_account", run_policy="after_extraction"))
-lifetime = Load("campaign-lifetime", LoadArgs(
-    data_table_id=tables["lifetime"], destination_connection_id=destination,
-    destination_table="campaign_lifetime_totals", run_policy="weekly", load_historical_data=True))
+warehouse = DestinationConnection(
+    "warehouse",
+    DestinationConnectionArgs(
+        destination_name="postgresql",
+        title=warehouse_config["title"],
+        connection_params={**warehouse_config["params"], "password": config.require_secret("warehousePassword")},
+    ),
+)
 
+
+def load(name: str, data_table_title: str, table: str, **more: Any) -> Load:
+    """A load of the data table of that title into the warehouse, on this stack's run policy."""
+    return Load(
+        name,
+        LoadArgs(
+            data_table_id=get_data_table(title=data_table_title),
+            destination_connection_id=warehouse,
+            destination_table=table,
+            run_policy=run_policies[name],
+            **more,
+        ),
+    )
+
+
+ads = load("google-ads", "Google Ads campaign performance", "google_ads_daily")
+facebook = load("facebook-by-account", "Facebook Ads by account", "facebook_ads_by_account")
+lifetime = load("campaign-lifetime", "Campaign lifetime totals", "campaign_lifetime_totals", load_historical_data=True)
+
+# The first run of the ads load, once (change the trigger to run it again).
+first_run = LoadRun("google-ads-first-run", LoadRunArgs(load_id=ads.load_id, triggers=["1"], timeout_seconds=600))
+
+pulumi.export("warehouse", {"connection_id": warehouse.connection_id, "status": warehouse.status})
 pulumi.export("load_ids", {"google_ads": ads.load_id, "facebook": facebook.load_id, "lifetime": lifetime.load_id})
+pulumi.export("first_run", {"status": first_run.status, "rows": first_run.uploaded_rows_count})

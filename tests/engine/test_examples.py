@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+import sys
 from pathlib import Path
 
+import pytest
 from pulumi import automation as auto
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+import improvado_loads
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer
@@ -23,22 +29,57 @@ def example(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
     return work_dir, engine_env(tmp_path)
 
 
-def test_multi_environment_dev_and_prod_differ_only_by_config(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient
+@pytest.mark.skipif(
+    not hasattr(improvado_loads, "DestinationConnectionArgs"),
+    reason="the DestinationConnection resource has not landed yet",
+)
+def test_multi_environment_one_program_two_stacks(
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient, token: str,
+    postgres_dsn: str,
 ) -> None:
+    """dev (workspace 1) and prod (workspace 2) from one program: each its connection, loads and rows."""
     work_dir, env = example(tmp_path, "multi-environment")
-    env |= {"IMPROVADO_USERNAME": EMULATOR_USER, "IMPROVADO_PASSWORD": EMULATOR_PASSWORD}
+    pg = make_url(postgres_dsn)
+    credentials = {
+        "dev": {"improvado:token": auto.ConfigValue(token, secret=True)},
+        "prod": {"improvado:username": auto.ConfigValue(EMULATOR_USER),
+                 "improvado:password": auto.ConfigValue(EMULATOR_PASSWORD, secret=True)},
+    }
+    rows: dict[str, int] = {}
     for name in ("dev", "prod"):
         stack = stack_for(work_dir, name, env=env)
+        # Where the test's PostgreSQL is (the committed files name a server of the reader's own).
         stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
-        stack.up(color="never")
-        assert stack.preview(color="never").change_summary == {"same": 4}
+        stack.set_all_config(credentials[name])
+        for key, value in (("host", pg.host), ("port", pg.port), ("database", pg.database), ("user", pg.username)):
+            stack.set_config(f"warehouse.params.{key}", auto.ConfigValue(str(value)), path=True)
+        stack.set_config("warehousePassword", auto.ConfigValue(pg.password or "", secret=True))
+        result = stack.up(color="never")
+        assert result.outputs["warehouse"].value["status"] == "active"
+        assert result.outputs["first_run"].value["status"] == "success"
+        rows[name] = result.outputs["first_run"].value["rows"]
+        assert rows[name] > 0
+        assert stack.preview(color="never").change_summary == {"same": 6}  # stack, connection, 3 loads, run
 
-    def loads_of(client: ImprovadoClient) -> list[tuple[int, int | None, str]]:
-        return sorted((x.data_table.id, x.destination_connection_id, str(x.run_policy)) for x in client.loads.list())
+    def loads_of(client: ImprovadoClient) -> list[tuple[int, str, str]]:
+        return sorted((x.data_table.id, x.destination_table, str(x.run_policy)) for x in client.loads.list())
 
-    assert loads_of(api) == [(1, 1, "hourly"), (2, 1, "after_extraction"), (3, 1, "weekly")]
-    assert loads_of(workspace2_api) == [(4, 4, "daily"), (5, 4, "after_extraction"), (6, 4, "weekly")]
+    assert loads_of(api) == [(1, "google_ads_daily", "hourly"), (2, "facebook_ads_by_account", "after_extraction"),
+                             (3, "campaign_lifetime_totals", "weekly")]
+    assert loads_of(workspace2_api) == [(4, "google_ads_daily", "daily"), (5, "facebook_ads_by_account", "daily"),
+                                        (6, "campaign_lifetime_totals", "weekly")]
+    for client, title in ((api, "Analytics warehouse (dev)"), (workspace2_api, "Analytics warehouse (prod)")):
+        [connection] = client.destination_connections.find_by_title("postgresql", title)
+        assert {x.destination_connection_id for x in client.loads.list()} == {connection.id}
+
+    engine = create_engine(make_url(postgres_dsn).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as conn:
+            for name in ("dev", "prod"):
+                count = conn.execute(text(f"select count(*) from improvado_{name}.google_ads_daily")).scalar_one()
+                assert count == rows[name]
+    finally:
+        engine.dispose()
 
 
 def test_adopt_existing_takes_over_without_creating(
@@ -68,3 +109,34 @@ def test_run_on_deploy_backfills_once_per_trigger(
     assert stack.preview(color="never").change_summary == {"same": 3}
     stack.set_config("backfillVersion", auto.ConfigValue("2"))
     assert stack.preview(color="never").change_summary == {"same": 2, "replace": 1}
+
+
+@pytest.mark.skipif(
+    not hasattr(improvado_loads, "DestinationConnectionArgs"),
+    reason="the DestinationConnection resource has not landed yet",
+)
+def test_demo_program_loads_rows_into_the_embedded_sqlite(
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+) -> None:
+    """The README's demo program (top-level __main__.py) with its defaults: a SQLite warehouse, rows in it."""
+    work_dir = tmp_path / "demo"
+    work_dir.mkdir()
+    shutil.copy(ROOT / "__main__.py", work_dir / "__main__.py")
+    settings = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {sys.prefix}")
+    (work_dir / "Pulumi.yaml").write_text(settings)
+    stack = stack_for(work_dir, "demo", env={**engine_env(tmp_path), "IMPROVADO_API_TOKEN": token})
+    stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
+
+    outputs = stack.up(color="never").outputs
+    assert outputs["warehouse"].value["status"] == "active"
+    backfill = outputs["backfill"].value
+    assert backfill["status"] == "success" and backfill["rows"] > 0
+    loads = {x.destination_table: x for x in api.loads.list()}
+    assert set(loads) == {"google_ads_daily", "facebook_ads_by_account", "campaign_lifetime_totals"}
+    assert {x.destination_connection_id for x in loads.values()} == {outputs["warehouse"].value["connection_id"]}
+    warehouse = sqlite3.connect(emulator.settings.data_dir / "demo-warehouse.sqlite3")
+    try:
+        assert warehouse.execute("select count(*) from google_ads_daily").fetchone()[0] == backfill["rows"]
+    finally:
+        warehouse.close()
+    assert stack.preview(color="never").change_summary == {"same": 6}
