@@ -124,8 +124,9 @@ def test_demo_program_loads_rows_into_the_embedded_sqlite(
     shutil.copy(ROOT / "__main__.py", work_dir / "__main__.py")
     settings = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {sys.prefix}")
     (work_dir / "Pulumi.yaml").write_text(settings)
-    stack = stack_for(work_dir, "demo", env={**engine_env(tmp_path), "IMPROVADO_API_TOKEN": token})
+    stack = stack_for(work_dir, "demo", env=engine_env(tmp_path))
     stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
+    stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))
 
     outputs = stack.up(color="never").outputs
     assert outputs["warehouse"].value["status"] == "active"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pulumi import automation as auto
 from sqlalchemy.engine import make_url
 
 import improvado_loads
@@ -89,7 +90,7 @@ def test_export_round_trip_with_connections(
 
     # --- adopt: the export's own stack, set up exactly as the export says -----------------------
     printed = export(emulator, token, out, "--stack", "dev")
-    env = {**engine_env(tmp_path), "IMPROVADO_API_TOKEN": token}
+    env = engine_env(tmp_path)
     init_stack(out, "dev", env)
     values = {
         "connections.local-warehouse.database": "warehouse-ws1.sqlite3",
@@ -109,6 +110,8 @@ def test_export_round_trip_with_connections(
         "analyticsPostgresPassword",
     ]
     dev = stack_for(out, "dev", env=env, create=False)
+    # The credentials as the export says: stack config (the look-ups run in the program's process).
+    dev.set_config("improvado:token", auto.ConfigValue(token, secret=True))
     httpx.delete(f"{emulator.url}/_emulator/requests").raise_for_status()
     result = dev.up(color="never")
     assert result.summary.resource_changes == {"create": 5}  # the stack, 2 connections, 2 loads: all adopted
@@ -128,11 +131,13 @@ def test_export_round_trip_with_connections(
     program = (out / "__main__.py").read_text()
     printed = export(emulator, token, out, "--clone", "--stack", "prod", "--target-workspace-id", "2")
     assert (out / "__main__.py").read_text() == program
-    prod_env = {**engine_env(tmp_path), "IMPROVADO_USERNAME": EMULATOR_USER, "IMPROVADO_PASSWORD": EMULATOR_PASSWORD}
+    prod_env = engine_env(tmp_path)
     init_stack(out, "prod", prod_env)
     values["connections.local-warehouse.database"] = "warehouse-prod.sqlite3"
     run_printed_commands(printed, out, prod_env, values)
     prod = stack_for(out, "prod", env=prod_env, create=False)
+    prod.set_all_config({"improvado:username": auto.ConfigValue(EMULATOR_USER),
+                         "improvado:password": auto.ConfigValue(EMULATOR_PASSWORD, secret=True)})
     result = prod.up(color="never")
     assert result.summary.resource_changes == {"create": 5}
 
