@@ -8,12 +8,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import pytest
 from pulumi import automation as auto
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-import improvado_loads
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer
@@ -29,10 +27,6 @@ def example(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
     return work_dir, engine_env(tmp_path)
 
 
-@pytest.mark.skipif(
-    not hasattr(improvado_loads, "DestinationConnectionArgs"),
-    reason="the DestinationConnection resource has not landed yet",
-)
 def test_multi_environment_one_program_two_stacks(
     tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient, token: str,
     postgres_dsn: str,
@@ -111,10 +105,6 @@ def test_run_on_deploy_backfills_once_per_trigger(
     assert stack.preview(color="never").change_summary == {"same": 2, "replace": 1}
 
 
-@pytest.mark.skipif(
-    not hasattr(improvado_loads, "DestinationConnectionArgs"),
-    reason="the DestinationConnection resource has not landed yet",
-)
 def test_demo_program_loads_rows_into_the_embedded_sqlite(
     tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
 ) -> None:

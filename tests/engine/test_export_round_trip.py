@@ -16,22 +16,15 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 from pulumi import automation as auto
 from sqlalchemy.engine import make_url
 
-import improvado_loads
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
 from improvado_loads.emulator import EmulatorServer
 
 from ..conftest import EMULATOR_PASSWORD, EMULATOR_USER
 from .conftest import engine_env
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(improvado_loads, "DestinationConnectionArgs"),
-    reason="the DestinationConnection resource has not landed yet",
-)
 
 
 def export(emulator: EmulatorServer, token: str, out: Path, *extra: str) -> str:
