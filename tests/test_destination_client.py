@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from improvado_loads import (
-    DestinationConnection,
     ImprovadoClient,
     InvalidRequestError,
     NotFoundError,
@@ -23,7 +22,7 @@ from improvado_loads import (
     RetryPolicy,
     SqliteParams,
 )
-from improvado_loads.models import params_model
+from improvado_loads.models import DestinationConnection, params_model
 
 PASSWORD = "s3cret-Pa55-word"
 FAST = RetryPolicy(max_retries=2, backoff_base=0.001, backoff_max=0.002)
