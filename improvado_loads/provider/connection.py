@@ -31,6 +31,7 @@ from improvado_loads.client.destinations import typed_params
 from improvado_loads.errors import InvalidRequestError, NotFoundError
 from improvado_loads.models import DestinationConnection
 from improvado_loads.provider.base import ClientProvider
+from improvado_loads.provider.diagnostics import warn
 from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.handover import InStack
 from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs
@@ -120,12 +121,11 @@ def warn_if_not_active(conn: DestinationConnection, doing: str) -> None:
     if conn.status == contract.CONNECTION_ACTIVE:
         return
     why = f": {conn.status_message}" if conn.status_message else ""
-    sys.stderr.write(
-        f"improvado: warning: destination connection {conn.title!r} ({conn.destination_name}, id {conn.id}) "
+    warn(
+        f"destination connection {conn.title!r} ({conn.destination_name}, id {conn.id}) "
         f"{doing} but its status is {conn.status}{why}. Loads into it are refused until it passes its test: "
-        "fix the database or the params and run `pulumi up` again (it tests the connection again).\n"
+        "fix the database or the params and run `pulumi up` again (it tests the connection again)."
     )
-    sys.stderr.flush()
 
 
 _IN_STACK = InStack(keys=("destination_name", "title", "adopt_connection_id"))
