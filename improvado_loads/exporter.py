@@ -166,6 +166,8 @@ class ExportPlan:
     :param table_vars: data table id → the program's variable for the look-up.
     :param load_vars: load id → the program's variable.
     :param connection_vars: connection id → the program's variable.
+    :param looked_up: the connections the program finds by title (``get_destination_connection``)
+        instead of declaring them.
     """
 
     loads: tuple[Load, ...]
@@ -177,21 +179,32 @@ class ExportPlan:
     table_vars: Mapping[int, str]
     load_vars: Mapping[int, str]
     connection_vars: Mapping[int, str]
+    looked_up: frozenset[int] = frozenset()
 
     def connection(self, connection_id: int) -> DestinationConnection:
         """The connection of that id."""
         return next(conn for conn in self.connections if conn.id == connection_id)
+
+    @property
+    def declared(self) -> tuple[DestinationConnection, ...]:
+        """The connections the program declares (``DestinationConnection``), in id order."""
+        return tuple(conn for conn in self.connections if conn.id not in self.looked_up)
 
 
 def plan_export(
     loads: Iterable[Load],
     connections: Iterable[DestinationConnection],
     data_tables: Iterable[DataTable] = (),
+    *,
+    lookup: Iterable[int] = (),
 ) -> ExportPlan:
     """Decide every name of the export. Each load's connection must be among ``connections``.
 
+    ``lookup``: ids of connections the program finds by title instead of declaring.
+
     :raises ValueError: a load without a known destination connection, or a data table
-        without a title, or two data tables of one title (the program finds tables by title).
+        without a title, or two data tables of one title (the program finds tables by title),
+        or a connection to find by title that shares its title and type with another.
     """
     ordered = tuple(sorted(loads, key=lambda item: item.id))
     tables = list(data_tables)
@@ -201,6 +214,15 @@ def plan_export(
             raise ValueError(f"load {load.id}: its destination connection {load.destination_connection_id} is unknown")
     used_ids = sorted({load.destination_connection_id for load in ordered if load.destination_connection_id})
     used_connections = tuple(by_id[conn_id] for conn_id in used_ids)
+    looked_up = frozenset(lookup) & set(used_ids)
+    same = Counter((conn.destination_name, conn.title) for conn in by_id.values())
+    for conn_id in sorted(looked_up):
+        conn = by_id[conn_id]
+        if same[(conn.destination_name, conn.title)] > 1:
+            raise ValueError(
+                f"{same[(conn.destination_name, conn.title)]} {conn.destination_name} connections are titled "
+                f"{conn.title!r}: the program could not find connection {conn.id} by title"
+            )
     titles = _titles(ordered, tables)
     table_ids = sorted({load.data_table.id for load in ordered})
     for table_id in table_ids:
@@ -231,6 +253,7 @@ def plan_export(
         table_vars=table_vars,
         load_vars=load_vars,
         connection_vars=connection_vars,
+        looked_up=looked_up,
     )
 
 
@@ -241,8 +264,8 @@ def _paused(load: Load) -> bool:
 _DOC = '''"""Improvado loads as code, written by `improvado-loads export`.
 
 One program for every environment. It names things: data tables are found by
-title, each destination connection is declared, and each load goes into its
-connection. What differs between environments is stack config, in
+title, each destination connection is declared (or, one managed elsewhere,
+found by title), and each load goes into its connection. What differs between environments is stack config, in
 Pulumi.<stack>.yaml:
 
 - `connections.<name>`: each connection's params but its password, which is a
@@ -283,7 +306,11 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
 
     ``source`` (the API URL and workspace) goes into a comment.
     """
-    imports = ["DestinationConnection", "DestinationConnectionArgs", "Load", "LoadArgs", "get_data_table"]
+    imports = ["Load", "LoadArgs", "get_data_table"]
+    if plan.declared:
+        imports = ["DestinationConnection", "DestinationConnectionArgs", *imports]
+    if plan.looked_up:
+        imports.append("get_destination_connection")
     lines = [
         _DOC, "", "from typing import Any", "", "import pulumi",
         f"from improvado_loads import {', '.join(imports)}", "", _HELPERS, "",
@@ -292,8 +319,9 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
     conns = f"{len(plan.connections)} destination connection{'s' if len(plan.connections) != 1 else ''}"
     lines.append(f"# {count} into {conns}" + (f", exported from {_clean(source, 80)}." if source else "."))
 
-    lines += ["", "# --- destination connections ---"]
-    for conn in plan.connections:
+    if plan.declared:
+        lines += ["", "# --- destination connections ---"]
+    for conn in plan.declared:
         name = plan.connection_names[conn.id]
         secrets = contract.SECRET_PARAM_FIELDS.get(conn.destination_name, ())
         params = f"setting(\"connections\", {_string(name)})"
@@ -320,6 +348,18 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
             "    ),",
             ")",
         ]
+
+    if plan.looked_up:
+        lines += ["", "# --- destination connections managed elsewhere, found by title (in the stack's workspace) ---"]
+        lines.append("")
+    for conn in plan.connections:
+        if conn.id in plan.looked_up:
+            var, args = plan.connection_vars[conn.id], (
+                f"title={_string(conn.title)}, destination_name={_string(conn.destination_name)}"
+            )
+            one_line = f"{var} = get_destination_connection({args})"
+            wrapped = [f"{var} = get_destination_connection(", f"    {args},", ")"]
+            lines += [one_line] if len(one_line) <= _MAX_LINE else wrapped
 
     lines += ["", "# --- data tables, found by title (in this stack's workspace) ---", ""]
     for table_id, var in plan.table_vars.items():
@@ -401,10 +441,11 @@ def render_stack_config(
     }
     adopted: dict[str, dict[str, int]] = {}
     if adopt:
-        adopted["connections"] = {plan.connection_names[c.id]: c.id for c in plan.connections}
+        if plan.declared:
+            adopted["connections"] = {plan.connection_names[c.id]: c.id for c in plan.declared}
         adopted["loads"] = {plan.load_names[x.id]: x.id for x in plan.loads}
     elif connection_map:
-        mapped = {plan.connection_names[c.id]: connection_map[c.id] for c in plan.connections if c.id in connection_map}
+        mapped = {plan.connection_names[c.id]: connection_map[c.id] for c in plan.declared if c.id in connection_map}
         if mapped:
             adopted["connections"] = mapped
     if adopted:
@@ -420,7 +461,7 @@ def config_commands(plan: ExportPlan, stack: str) -> list[str]:
     the shell's history).
     """
     commands: list[str] = []
-    for conn in plan.connections:
+    for conn in plan.declared:
         name = plan.connection_names[conn.id]
         hints = _PARAM_HINTS.get(conn.destination_name, (("PARAM", "VALUE"),))
         for param, hint in hints:

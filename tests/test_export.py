@@ -118,6 +118,30 @@ def test_program_names_tables_and_connections_never_ids() -> None:
     assert program.index("# Load 1:") < program.index("# Load 2:") < program.index("# Load 7:")
 
 
+def test_connections_managed_elsewhere_are_found_by_title() -> None:
+    loads = [make_load(1, 1, "Ads", "ads"), make_load(2, 2, "Totals", "totals", connection=2)]
+    plan = plan_export(loads, CONNECTIONS, lookup=[2, 3])
+    assert plan.looked_up == {2} and [c.id for c in plan.declared] == [1]
+    program = render_program(plan)
+    compile(program, "__main__.py", "exec")
+    found = 'get_destination_connection(title="Analytics: Postgres", destination_name="postgresql")'
+    assert f"analytics_postgres = {found}" in program
+    assert "destination_connection_id=analytics_postgres," in program
+    assert program.count("DestinationConnection(\n") == 1 and "require_secret" not in program
+    assert "import DestinationConnection, DestinationConnectionArgs, Load, LoadArgs, get_data_table, " \
+        "get_destination_connection" in program
+    config = yaml.safe_load(render_stack_config(plan, project="p", api_url="http://a", workspace_id=1, adopt=True))
+    assert config["config"]["p:adopt"]["connections"] == {"local-warehouse": 1}
+    assert all("analytics-postgres" not in command for command in config_commands(plan, "dev"))
+
+    only = render_program(plan_export(loads, CONNECTIONS, lookup=[1, 2]))
+    assert "DestinationConnection" not in only.replace("get_destination_connection", "")
+    compile(only, "__main__.py", "exec")
+    twins = [*CONNECTIONS, DestinationConnection(id=9, title="Local warehouse", destination_name="sqlite", status="x")]
+    with pytest.raises(ValueError, match="2 sqlite connections are titled 'Local warehouse'"):
+        plan_export(loads, twins, lookup=[1])
+
+
 def test_plan_refuses_what_a_title_cannot_find() -> None:
     with pytest.raises(ValueError, match="data table 9 has no title"):
         plan_export([make_load(1, 9, None, "x")], CONNECTIONS)
@@ -358,6 +382,7 @@ def test_export_refuses_a_non_empty_directory_unless_forced(
         (["--map-destination", "1=2", "--map-destination", "1=3"], "maps 1 twice"),
         (["--language", "typescript"], "only python"),
         (["--stack", "a/b"], "--stack"),
+        (["--connections", "both"], "--connections 'both': choose declare or lookup"),
     ],
 )
 def test_export_bad_options_are_usage_errors(
@@ -378,12 +403,15 @@ def test_export_of_nothing_fails(tmp_path: Path, env: dict[str, str | None]) -> 
     assert not out.exists()
 
 
-def test_exported_program_is_ruff_clean(tmp_path: Path, env: dict[str, str | None], created: list[Load]) -> None:
+@pytest.mark.parametrize("connections", ["declare", "lookup"])
+def test_exported_program_is_ruff_clean(
+    tmp_path: Path, env: dict[str, str | None], created: list[Load], connections: str
+) -> None:
     ruff = Path(sys.executable).parent / "ruff"
     if not ruff.exists():
         pytest.skip("ruff is not installed")
     out = tmp_path / "linted"
-    assert cli(["export", "--out", str(out)], env).exit_code == 0
+    assert cli(["export", "--out", str(out), "--connections", connections], env).exit_code == 0
     done = subprocess.run(
         [str(ruff), "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "120", "."],
         capture_output=True,

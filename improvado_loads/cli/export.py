@@ -60,6 +60,7 @@ __all__ = ["export_command", "parse_mapping"]
 DEFAULT_OUT = Path("improvado-loads-export")
 DEFAULT_STACK = "dev"
 LANGUAGES = ("python",)
+CONNECTION_MODES = ("declare", "lookup")
 #: Stack and project names Pulumi accepts.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -133,6 +134,15 @@ def export_command(
     language: Annotated[str, typer.Option("--language", help="Language of the program (only python).")] = "python",
     out: Annotated[Path, typer.Option("--out", help="Directory to write the project into.")] = DEFAULT_OUT,
     force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is not empty.")] = False,
+    connections_mode: Annotated[
+        str,
+        typer.Option(
+            "--connections",
+            metavar="declare|lookup",
+            help="declare: a DestinationConnection per connection (default); lookup: find each by title "
+            "(connections managed elsewhere).",
+        ),
+    ] = "declare",
     clone: Annotated[
         bool,
         typer.Option("--clone", help="Clone mode: a new stack's config, whose up creates copies (adopts nothing)."),
@@ -168,7 +178,10 @@ def export_command(
     command prints the `pulumi config set` commands that give them.
 
     Adopt mode (default): the stack's first `pulumi up` adopts every connection
-    and load: it creates and replaces nothing.
+    and load: it creates and replaces nothing. With --connections lookup the
+    program finds the connections by title instead of declaring them (for
+    connections managed elsewhere; also done for destination types that
+    DestinationConnection cannot declare).
 
     Clone mode (--clone, --target-workspace-id or --map-destination): writes a
     NEW stack's config for the same program (beside an earlier export in --out,
@@ -182,9 +195,12 @@ def export_command(
       improvado-loads export --out infra/loads --force --output json
       improvado-loads export --out infra/loads --clone --stack prod --target-workspace-id 2
       improvado-loads export --out infra/loads --clone --stack staging --map-destination 1=7
+      improvado-loads export --out infra/loads --connections lookup
     """
     if language not in LANGUAGES:
         raise UsageProblem(f"--language {language!r} is not supported: only {', '.join(LANGUAGES)}")
+    if connections_mode not in CONNECTION_MODES:
+        raise UsageProblem(f"--connections {connections_mode!r}: choose {' or '.join(CONNECTION_MODES)}")
     destination_map = parse_mapping(map_destination, "--map-destination")
     clone_mode = bool(clone or destination_map or target_workspace_id is not None)
     if not _NAME_RE.match(stack):
@@ -208,17 +224,28 @@ def export_command(
         source_workspace = client.workspace_id
 
     loads = _exportable(found, connections)
+    lookup = [
+        conn.id for conn in connections
+        if connections_mode == "lookup" or conn.destination_name not in contract.CONNECTABLE_DESTINATIONS
+    ]
     if not loads:
         filtered = data_table_id is not None or destination_connection_id is not None or destination_name
         raise CommandFailed(
             "no loads to export: "
-            + ("none has a destination connection this program can declare" if found
+            + ("none has a destination connection" if found
                else "none matched the filters" if filtered else "none")
         )
     try:
-        plan = plan_export(loads, connections, data_tables)
+        plan = plan_export(loads, connections, data_tables, lookup=lookup)
     except ValueError as exc:
         raise CommandFailed(f"cannot export: {exc}") from None
+    if connections_mode == "declare":
+        for conn in plan.connections:
+            if conn.id in plan.looked_up:
+                warn(
+                    f"connection {conn.id} ({conn.title!r}) is a {conn.destination_name} connection: the program "
+                    f"finds it by title (DestinationConnection declares {', '.join(contract.CONNECTABLE_DESTINATIONS)})"
+                )
     if clone_mode:
         _clone_warnings(plan, destination_map, target_workspace_id, source_workspace)
 
@@ -268,7 +295,7 @@ def export_command(
 
 
 def _exportable(found: Sequence[Load], connections: Sequence[DestinationConnection]) -> list[Load]:
-    """The loads whose destination connection is known and can be declared; a warning for each other."""
+    """The loads whose destination connection is known; a warning for each other."""
     by_id = {conn.id: conn for conn in connections}
     loads: list[Load] = []
     for load in found:
@@ -277,11 +304,6 @@ def _exportable(found: Sequence[Load], connections: Sequence[DestinationConnecti
             warn(f"load {load.id} is skipped: the API gave no destination connection id for it")
         elif conn is None:
             warn(f"load {load.id} is skipped: its destination connection {load.destination_connection_id} is gone")
-        elif conn.destination_name not in contract.CONNECTABLE_DESTINATIONS:
-            warn(
-                f"load {load.id} is skipped: its connection {conn.id} is a {conn.destination_name} connection, "
-                f"which DestinationConnection cannot declare (it knows {', '.join(contract.CONNECTABLE_DESTINATIONS)})"
-            )
         else:
             loads.append(load)
     return loads
@@ -319,9 +341,14 @@ def _clone_warnings(
     used = {conn.id for conn in plan.connections}
     for old in sorted(set(destination_map) - used):
         warn(f"--map-destination {old}=...: no exported load uses destination connection {old}")
+    for old in sorted(set(destination_map) & plan.looked_up):
+        warn(f"--map-destination {old}=...: connection {old} is found by title, in the new stack's workspace too")
     same = target_workspace_id is None or target_workspace_id == source_workspace
+    if not same and plan.looked_up:
+        titles = ", ".join(repr(plan.connection(cid).title) for cid in sorted(plan.looked_up))
+        warn(f"connections {titles} are found by title: workspace {target_workspace_id} needs connections so titled")
     if same:
-        copied = [conn for conn in plan.connections if conn.id not in destination_map]
+        copied = [conn for conn in plan.declared if conn.id not in destination_map]
         if copied:
             titles = ", ".join(repr(conn.title) for conn in copied)
             warn(

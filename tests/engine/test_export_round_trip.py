@@ -146,3 +146,25 @@ def test_export_round_trip_with_connections(
     assert str(copies[(6, "totals")].status) == "paused" and copies[(6, "totals")].load_historical_data
     assert sorted(load.id for load in api.loads.list()) == [ads.id, totals.id]  # the originals, untouched
     assert prod.preview(color="never").change_summary == {"same": 5}
+
+
+def test_export_with_connections_found_by_title_adopts_the_loads(
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+) -> None:
+    """--connections lookup: connections managed elsewhere; the program finds them, adopts the loads."""
+    made = api.loads.create(data_table_id=2, destination_connection_id=1, destination_table="fb", run_policy="hourly")
+    out = tmp_path / "lookup"
+    printed = export(emulator, token, out, "--stack", "dev", "--connections", "lookup")
+    assert "--path 'connections." not in printed  # nothing to set: the connection is not declared
+    assert 'get_destination_connection(title="Local warehouse", destination_name="sqlite")' \
+        in (out / "__main__.py").read_text()
+    stack = stack_for(out, "dev", env=engine_env(tmp_path))
+    stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))
+    httpx.delete(f"{emulator.url}/_emulator/requests").raise_for_status()
+
+    result = stack.up(color="never")
+    assert result.summary.resource_changes == {"create": 2}  # the stack and the adopted load
+    assert writes(emulator) == []
+    assert result.outputs["connections"].value == {"local-warehouse": 1}
+    assert result.outputs["loads"].value == {"facebook-ads-by-account-fb": made.id}
+    assert stack.preview(color="never").change_summary == {"same": 2}
