@@ -54,7 +54,15 @@ class ConfigurationError(ImprovadoError):
 
 
 class APIConnectionError(ImprovadoError):
-    """The service could not be reached, or the connection dropped (after retries)."""
+    """The service could not be reached, or the connection dropped (after retries).
+
+    ``refused`` is true when the connection was refused (nothing listens at the
+    API URL): that is said at once, without retrying.
+    """
+
+    def __init__(self, message: str, *, refused: bool = False, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.refused = refused
 
 
 class InvalidRequestError(ImprovadoError):

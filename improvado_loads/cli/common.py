@@ -296,6 +296,9 @@ def describe(exc: ImprovadoError) -> str:
     if isinstance(exc, ServerError):
         return f"{_api()} failed and still failed after every retry" + (f": {detail}" if detail else "") + status
     if isinstance(exc, APIConnectionError):
+        if exc.refused:
+            where = _target["base_url"] or "the API URL"
+            return f"cannot connect to {where}: connection refused (is the API URL right and the service running?)"
         cause = exc.__cause__
         reason = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
         where = _target["base_url"] or "the API"

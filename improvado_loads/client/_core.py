@@ -10,7 +10,7 @@ import httpx
 
 from improvado_loads import contract
 from improvado_loads.client.auth import WorkspaceAuth
-from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy
+from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy, refused
 from improvado_loads.client.secrets import scrub
 from improvado_loads.client.throttle import RateGate
 from improvado_loads.errors import (
@@ -125,6 +125,10 @@ class HTTPCore:
                     except httpx.TransportError as exc:
                         lost = lost or not isinstance(exc, NOT_SENT_ERRORS)
                         raise
+                    except RetryableResponse as exc:  # the token exchange was throttled or failed
+                        if exc.response.status_code == 429:
+                            self.gate.hold(exc.retry_after or 0.0)
+                        raise
                     if lost and gone_is_done and response.status_code == 404:
                         logger.info("%s %s: 404 after a lost answer; the first attempt did it", method, path)
                         return None
@@ -139,7 +143,17 @@ class HTTPCore:
                         raise RetryableResponse(response)
         except RetryableResponse as exc:
             response = exc.response
+            if not exc.sent:  # the budget ran out on the token exchange, not on the request
+                method, path = response.request.method, response.request.url.path
         except httpx.TransportError as exc:
+            if refused(exc):
+                raise APIConnectionError(
+                    f"{method} {path}: cannot connect to {self.base_url}: connection refused "
+                    "(nothing listens there: is the API URL right and the service running?)",
+                    method=method,
+                    path=path,
+                    refused=True,
+                ) from exc
             raise APIConnectionError(
                 f"{method} {path}: no complete answer from {self.base_url} ({type(exc).__name__}: {exc})",
                 method=method,

@@ -8,6 +8,7 @@ from collections.abc import Generator
 import httpx
 
 from improvado_loads import contract
+from improvado_loads.client.retry import RETRY_STATUSES, RetryableResponse
 from improvado_loads.client.secrets import clean_credential, secret_forms
 from improvado_loads.errors import AuthenticationError, ConfigurationError, PermissionDeniedError
 from improvado_loads.models import Token
@@ -75,6 +76,10 @@ class WorkspaceAuth(httpx.Auth):
         )
         token_request = next(self._basic.sync_auth_flow(token_request))
         response = yield token_request
+        if response.status_code in RETRY_STATUSES:
+            # Throttled (429 with Retry-After) or a 5xx: not a verdict on the credentials.
+            # The client's retry loop waits and sends the request (and so this exchange) again.
+            raise RetryableResponse(response, sent=False)
         if response.status_code != 200:
             error, reason = {
                 401: (AuthenticationError, "the username or password was refused"),

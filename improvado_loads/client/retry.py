@@ -1,9 +1,10 @@
 """When and how long to retry: one tenacity policy for every request of the client.
 
 Reads, updates and deletes (idempotent) are retried after 429, 5xx and any
-transport error. A request that is not idempotent (a create, a run) is resent
-blindly only when it surely never took effect (429, a failed connect); after a
-5xx or a lost answer it is resent only if the caller can look first whether
+transport error but a refused connection (nothing listens: said at once).
+A request that is not idempotent (a create, a run) is resent blindly only when
+it surely never took effect (429, a failed connect, a failed token exchange);
+after a 5xx or a lost answer it is resent only if the caller can look first whether
 it took effect (``recoverable``): see :meth:`HTTPCore.request`.
 """
 
@@ -23,12 +24,31 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether a transport error is a refused connection: nothing listens there, so no retry helps.
+
+    A service that is down, restarting or overloaded answers 5xx, 429 or drops an
+    answer (all retried); a refused connect means a wrong URL or no server at all.
+    """
+    seen: BaseException | None = exc
+    for _ in range(10):  # bounded walk down the chain of causes
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class RetryableResponse(Exception):
     """Raised inside the retry loop for an answer that deserves another try."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, *, sent: bool = True) -> None:
         super().__init__(f"{response.status_code}")
         self.response = response
+        #: False when the answer is to a step before the request (the token exchange):
+        #: the request itself never left, so it may be sent again whatever it is.
+        self.sent = sent
 
     @property
     def retry_after(self) -> float | None:
@@ -46,7 +66,7 @@ class RetryPolicy:
 
     #: 9 attempts, waits capped at 4 s: under a third of requests failing (5xx, 429, lost
     #: answers) an ``up`` of 30 loads converges in one run (tests/engine/test_faults_converge.py),
-    #: and an unreachable API is given up after about 15 s.
+    #: and an API that keeps failing is given up after about 15 s (a refused connection at once).
     max_retries: int = 8
     backoff_base: float = 0.5
     backoff_max: float = 4.0
@@ -61,8 +81,12 @@ class RetryPolicy:
 
         def should_retry(exc: BaseException) -> bool:
             if isinstance(exc, RetryableResponse):
+                if not exc.sent:
+                    return True
                 return idempotent or recoverable or exc.response.status_code == 429
             if isinstance(exc, httpx.TransportError):
+                if refused(exc):
+                    return False
                 return idempotent or recoverable or isinstance(exc, NOT_SENT_ERRORS)
             return False
 

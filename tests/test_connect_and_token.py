@@ -1,0 +1,161 @@
+"""A refused connection is said at once; a throttled or failing token exchange is waited out and retried.
+
+A connection refused on loopback means nothing listens at the API URL: retrying it 9 times only makes
+the user wait. A 429 (or a 5xx) from ``POST /api/v3/token`` says nothing about the credentials: the
+client waits for ``Retry-After`` and tries again within its budget, as for any other request.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from improvado_loads import (
+    APIConnectionError,
+    AuthenticationError,
+    ImprovadoClient,
+    RateLimitedError,
+    RetryPolicy,
+)
+from improvado_loads.client.throttle import RateGate
+from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+
+SCRIPT = Path(sys.executable).parent / "improvado-loads"
+FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
+ADS = {"data_table_id": 1, "destination_connection_id": 1, "destination_table": "token_retry"}
+
+
+def _closed_port() -> int:
+    """A loopback port that nothing listens on (the OS gave it and it was closed again)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_refused_connection_fails_at_once_without_retrying(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    caplog.set_level(logging.WARNING, logger="improvado_loads")
+    with ImprovadoClient(base_url=url, token="t") as client:  # the default budget of 9 attempts
+        with pytest.raises(APIConnectionError, match="connection refused") as failed:
+            client.loads.get(1)
+    assert failed.value.refused
+    assert [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()] == []
+
+
+def test_the_cli_says_a_refused_connection_in_one_line() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMPROVADO_")}
+    env |= {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": "t"}
+    done = subprocess.run([str(SCRIPT), "loads", "list"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr  # no "warning: retrying" lines before it
+    assert lines[0].startswith("error: cannot connect to " + url) and "connection refused" in lines[0]
+
+
+def test_a_dropped_answer_is_still_retried() -> None:
+    calls: list[int] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ReadError("connection dropped", request=request)
+        return httpx.Response(200, json={"id": 1, "title": "t"})
+
+    with ImprovadoClient(base_url="http://api.test", token="t", retry=FAST,
+                         transport=httpx.MockTransport(answer)) as client:
+        assert client.data_tables.get(1).id == 1
+    assert len(calls) == 2
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_throttled_token_exchange_waits_for_retry_after_then_succeeds() -> None:
+    time, sent = FakeTime(), []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.path, time.now))
+        if request.url.path == "/api/v3/token":
+            if len([p for p, _ in sent if p == "/api/v3/token"]) == 1:
+                return httpx.Response(429, json={"detail": "Too many failed token requests."},
+                                      headers={"Retry-After": "7"})
+            return httpx.Response(200, json={"token": "fresh", "expires_at": "2030-01-01T00:00:00Z"})
+        assert request.headers["Authorization"] == "Bearer fresh"
+        return httpx.Response(200, json={"id": 1, "title": "t"})
+
+    with ImprovadoClient(base_url="http://api.test", username="u", password="p", workspace_id=1,
+                         retry=FAST, transport=httpx.MockTransport(answer)) as client:
+        client._core.gate = RateGate(clock=time.clock, sleep=time.sleep)
+        assert client.data_tables.get(1).id == 1
+    assert sent == [("/api/v3/token", 1000.0), ("/api/v3/token", 1007.0), ("/api/v3/data-tables/1", 1007.0)]
+
+
+def test_a_token_exchange_throttled_past_the_budget_is_rate_limited_not_refused() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v3/token"
+        return httpx.Response(429, json={"detail": "Too many failed token requests."}, headers={"Retry-After": "0"})
+
+    with ImprovadoClient(base_url="http://api.test", username="u", password="p", workspace_id=1,
+                         retry=FAST, transport=httpx.MockTransport(answer)) as client:
+        with pytest.raises(RateLimitedError, match="POST /api/v3/token failed with 429") as failed:
+            client.data_tables.get(1)
+    assert failed.value.retry_after == 0
+
+
+def test_refused_credentials_are_still_an_authentication_error_at_once() -> None:
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(401, json={"detail": "Invalid username/password."})
+
+    with ImprovadoClient(base_url="http://api.test", username="u", password="p", workspace_id=1,
+                         retry=FAST, transport=httpx.MockTransport(answer)) as client:
+        with pytest.raises(AuthenticationError, match="refused"):
+            client.data_tables.get(1)
+    assert sent == ["/api/v3/token"]
+
+
+@pytest.fixture
+def server(emulator_settings: EmulatorSettings, token: str) -> Iterator[EmulatorServer]:
+    settings = replace(emulator_settings, token=token, username="ana", password="pw-" + token)
+    with EmulatorServer(settings) as emulator:
+        yield emulator
+
+
+def fault(server: EmulatorServer, **spec: Any) -> None:
+    httpx.post(f"{server.url}/_emulator/faults", json=spec).raise_for_status()
+
+
+def test_a_create_through_a_throttled_then_failing_token_exchange_makes_one_load(server: EmulatorServer) -> None:
+    fault(server, method="POST", path="/api/v3/token", status=429, retry_after=1, times=1)
+    fault(server, method="POST", path="/api/v3/token", status=503, times=1)
+    with ImprovadoClient(base_url=server.url, username="ana", password=server.settings.password,
+                         workspace_id=1, retry=FAST) as client:
+        created = client.loads.create(**ADS)
+        same = [load.id for load in client.loads.list() if load.destination_table == ADS["destination_table"]]
+    assert same == [created.id]
+    token_posts = [r for r in httpx.get(f"{server.url}/_emulator/requests").json()
+                   if r["path"] == "/api/v3/token"]
+    assert len(token_posts) == 3
