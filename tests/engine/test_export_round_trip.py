@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from pulumi import automation as auto
 from sqlalchemy.engine import make_url
 
@@ -85,6 +86,13 @@ def test_export_round_trip_with_connections(
     printed = export(emulator, token, out, "--stack", "dev")
     env = engine_env(tmp_path)
     init_stack(out, "dev", env)
+    # Before the printed commands: the program says which config is missing, in one line, and touches nothing.
+    early = stack_for(out, "dev", env=env, create=False)
+    early.set_config("improvado:token", auto.ConfigValue(token, secret=True))
+    with pytest.raises(auto.CommandError) as refused:
+        early.preview(color="never")
+    assert "stack config has no connections.local-warehouse" in str(refused.value)
+    assert "Traceback" not in str(refused.value)
     values = {
         "connections.local-warehouse.database": "warehouse-ws1.sqlite3",
         "connections.analytics-postgres.host": str(pg.host),
