@@ -2,6 +2,7 @@
 triggers (or its date range) change, and waits for the run to end; a failed run
 fails the deployment with the destination's own error text.
 
+    pulumi config set destination "Local warehouse"      # a connection's title (default)
     pulumi config set backfillFrom 2026-10-01
     pulumi config set backfillTo 2026-10-31
     pulumi up            # runs the load for October, waits, shows the rows written
@@ -11,13 +12,13 @@ fails the deployment with the destination's own error text.
 
 import pulumi
 
-from improvado_loads import Load, LoadArgs, LoadRun
+from improvado_loads import Load, LoadArgs, LoadRun, get_data_table, get_destination_connection
 
 config = pulumi.Config()
 
 ads = Load("google-ads", LoadArgs(
-    data_table_id=config.get_int("dataTableId") or 1,
-    destination_connection_id=config.get_int("destinationConnectionId") or 1,
+    data_table_id=get_data_table(title=config.get("dataTable") or "Google Ads campaign performance"),
+    destination_connection_id=get_destination_connection(title=config.get("destination") or "Local warehouse"),
     destination_table="google_ads_daily",
     run_policy="daily",
 ))
