@@ -13,6 +13,7 @@ into the warehouse and a first run. Each stack's config says:
 A new environment is a new stack:
 
     pulumi stack init staging --copy-config-from dev
+    pulumi config set --stack staging --path warehouse.title "Analytics warehouse (staging)"
     pulumi config set --stack staging --path warehouse.params.schema improvado_staging
     pulumi config set --stack staging --secret warehousePassword     # prompts
     pulumi up --stack staging

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,7 +33,10 @@ def test_multi_environment_one_program_two_stacks(
     tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient, token: str,
     postgres_dsn: str,
 ) -> None:
-    """dev (workspace 1) and prod (workspace 2) from one program: each its connection, loads and rows."""
+    """dev (workspace 1) and prod (workspace 2) from one program: each its connection, loads and rows.
+
+    Then a third environment, staging, made the way the example says (a copy of dev's config).
+    """
     work_dir, env = example(tmp_path, "multi-environment")
     pg = make_url(postgres_dsn)
     credentials = {
@@ -72,6 +77,23 @@ def test_multi_environment_one_program_two_stacks(
             for name in ("dev", "prod"):
                 count = conn.execute(text(f"select count(*) from improvado_{name}.google_ads_daily")).scalar_one()
                 assert count == rows[name]
+
+        # A new environment is a new stack, as the program's docstring says: copy dev's config, change two keys.
+        pulumi_env = {**os.environ, **env}
+        set_staging = ["pulumi", "config", "set", "--stack", "staging", "--path"]
+        for command in (
+            ["pulumi", "stack", "init", "staging", "--copy-config-from", "dev"],
+            [*set_staging, "warehouse.title", "Analytics warehouse (staging)"],
+            [*set_staging, "warehouse.params.schema", "improvado_staging"],
+        ):
+            subprocess.run(command, cwd=work_dir, env=pulumi_env, check=True, capture_output=True, text=True)
+        staging = stack_for(work_dir, "staging", env=env, create=False).up(color="never").outputs
+        assert staging["first_run"].value["status"] == "success"
+        [connection] = api.destination_connections.find_by_title("postgresql", "Analytics warehouse (staging)")
+        assert staging["warehouse"].value["connection_id"] == connection.id
+        with engine.connect() as conn:
+            count = conn.execute(text("select count(*) from improvado_staging.google_ads_daily")).scalar_one()
+            assert count == staging["first_run"].value["rows"]
     finally:
         engine.dispose()
 
