@@ -8,6 +8,7 @@ provider and the emulator all read these names.
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
 #: Documented (endpoint index): the production host.
@@ -127,6 +128,31 @@ def is_credential_key(key: str) -> bool:
     """Whether a stack config key (``namespace:name``) holds a credential."""
     name = key.rsplit(":", 1)[-1].lower().replace("-", "_")
     return any(word in name or word.replace("_", "") in name for word in CREDENTIAL_KEY_WORDS)
+
+
+def holds_credential(key: str, value: str) -> bool:
+    """Whether stack config ``key=value`` holds a credential: by its key, or a JSON value with one inside.
+
+    ``-c 'app:warehouse={"host": "h", "password": "p"}'`` is a secret too: a non-empty string
+    under a credential-like key anywhere in a JSON object or list.
+    """
+    if is_credential_key(key):
+        return True
+    try:
+        document = json.loads(value)
+    except ValueError:
+        return False
+    pending, seen = [document], 0
+    while pending and seen < 10_000:  # bounded walk of the document
+        item, seen = pending.pop(), seen + 1
+        if isinstance(item, dict):
+            for name, inner in item.items():
+                if isinstance(inner, str) and inner and is_credential_key(str(name)):
+                    return True
+                pending.append(inner)
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 # --- tokens (documented: 30 minutes, renewed by each use) -------------------

@@ -24,7 +24,7 @@ import pulumi  # noqa: F401  (the [pulumi] extra: deploy's language host stand-i
 import typer
 
 from improvado_loads.cli.common import CommandFailed, UsageProblem, handle_errors, new_app
-from improvado_loads.contract import is_credential_key
+from improvado_loads.contract import holds_credential
 from improvado_loads.deploy.stacks import PulumiFailed, Stacks, project_name
 
 app = new_app(
@@ -145,7 +145,7 @@ def _open(
         stacks.init(stack)
         typer.echo(f"Created stack {stack!r}", err=True)
     for key, value in plain:
-        stacks.set_config(stack, key, value, secret=is_credential_key(key))  # a credential is always a secret
+        stacks.set_config(stack, key, value, secret=holds_credential(key, value))  # a credential is always a secret
     for key, value in secrets:
         stacks.set_config(stack, key, value, secret=True)
     return stacks
