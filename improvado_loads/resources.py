@@ -22,6 +22,10 @@ it is the same load (data table, connection, destination table, historical
 flag), sets the run policy if it differs, and takes it over without creating
 anything. It is a one-time handover: once the Load is in the stack, a replacement
 creates a new load, and removing ``adopt_load_id`` afterwards changes nothing.
+
+**Replacing a load.** A :class:`Load` is replaced delete-first (its
+``delete_before_replace`` option defaults to ``True``): the API allows one load per
+(connection, table), and a forced ``pulumi up --replace`` keeps the table.
 """
 
 from __future__ import annotations
@@ -156,11 +160,24 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
             "uploaded_rows_count": None,
             "workspace_id": None,
         }
-        super().__init__(LoadProvider(), resource_name, props, opts)
+        super().__init__(LoadProvider(), resource_name, props, _delete_first(opts))
         # Not an output of the provider: a dynamic provider cannot preview an update, so the
         # engine shows every output as unknown then, and whatever depends on it (a LoadRun)
         # would look replaced. The id of a resource under update stays known.
         self.load_id = self.id.apply(int)
+
+
+def _delete_first(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """A Load is replaced delete-first unless its options say otherwise.
+
+    The API allows one load per (connection, table), and a replacement the engine forces
+    (``pulumi up --replace <urn>``) never asks the provider's diff, so only this option can
+    keep it from creating a twin the API refuses.
+    """
+    opts = opts or pulumi.ResourceOptions()
+    if opts.delete_before_replace is None:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+    return opts
 
 
 @dataclass

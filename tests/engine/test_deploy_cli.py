@@ -169,6 +169,20 @@ def test_target_replace_diff_and_json(program: Program, api: ImprovadoClient) ->
     assert "\x1b[" not in replaced.stdout + replaced.stderr  # no colour when not a terminal
 
 
+def test_replace_of_a_load_deletes_first_and_makes_a_new_load(program: Program, api: ImprovadoClient) -> None:
+    """``deploy up --replace <Load URN>``: the API allows one load per (connection, table), so the
+    old load goes first and a new one takes its place (create-first would be refused)."""
+    assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
+    first = program.recorded()["a"]
+    urn = next(r["urn"] for r in program.state()["resources"] if r["type"] == LOAD_TYPE)
+    replaced = program.deploy("up", "--stack", "dev", "--yes", "--replace", urn)
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert "replaced" in replaced.stdout
+    second = program.recorded()["a"]
+    assert second != first
+    assert [(load.id, load.destination_table) for load in api.loads.list()] == [(second, "a")]
+
+
 def test_colour_on_a_terminal(program: Program) -> None:
     assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
     leader, follower = pty.openpty()
@@ -224,7 +238,11 @@ def test_help_matches_behaviour() -> None:
     for command in ("preview", "up", "refresh", "destroy", "recover"):
         text = subprocess.run([str(SCRIPT), "deploy", command, "--help"], capture_output=True, text=True,
                               env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
-        assert "must exist unless --create" in text
+        takes_create = "  --create " in text
+        assert takes_create == (command in ("preview", "up")), command
+        # the help names --create only where the command takes it
+        assert ("must exist unless --create" in text) == takes_create, command
+        assert "--stack" in text
     up = subprocess.run([str(SCRIPT), "deploy", "up", "--help"], capture_output=True, text=True,
                         env={**os.environ, "COLUMNS": "200"}, check=True).stdout  # fmt: skip
     for option in ("--create", "--target", "--replace", "--refresh", "--diff", "--json", "--yes", "--parallel"):
