@@ -172,6 +172,31 @@ def test_help_placeholders_read_like_words(command: list[str]) -> None:
         assert not UNREADABLE_PLACEHOLDER.search(line), line
 
 
+def every_command_help() -> dict[str, str]:
+    """Each command's ``--help`` through the console script, found by walking the "Commands:" lists."""
+    helps: dict[str, str] = {}
+    pending: list[list[str]] = [[]]
+    while pending and len(helps) < 100:  # bounded: the tree has about 30 commands
+        command = pending.pop()
+        result = script([*command, "--help"], {"COLUMNS": "200"})
+        assert result.returncode == 0, (command, result.stderr)
+        helps[" ".join(command)] = result.stdout
+        listing = result.stdout.partition("\nCommands:\n")[2]
+        pending += [[*command, found.group(1)] for found in re.finditer(r"^  ([a-z][a-z-]*) ", listing, re.M)]
+    return helps
+
+
+def test_every_help_placeholder_reads_like_words() -> None:
+    """No ``<int>``, ``<int range>``, ``<list[str]>``… beside any argument or option of any command."""
+    helps = every_command_help()
+    assert {"loads get", "destinations delete", "deploy recover", "export", "emulator serve"} <= set(helps)
+    for command, text in helps.items():
+        for line in text.splitlines():
+            assert not UNREADABLE_PLACEHOLDER.search(line), (command, line)
+    arguments = helps["loads get"].partition("Arguments:\n")[2].splitlines()[0]
+    assert arguments.split()[:3] == ["LOAD_ID", "The", "load's"], arguments
+
+
 def test_no_command_shows_the_commands() -> None:
     result = cli([], {})
     assert result.exit_code == 2

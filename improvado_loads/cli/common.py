@@ -441,6 +441,11 @@ def _placeholder(param: Any) -> str | None:
     return _PLACEHOLDER_WORDS.get(words[-1], words[-1].upper())
 
 
+def _no_type(ctx: Any) -> None:
+    """The type column of an argument's help line: empty (its name says what it is)."""
+    return None
+
+
 def readable_placeholders(command: Any) -> None:
     """Give every option and argument of ``command`` (and its subcommands) a placeholder in words.
 
@@ -451,6 +456,9 @@ def readable_placeholders(command: Any) -> None:
         placeholder = _placeholder(param)
         if placeholder is not None:
             param.metavar = placeholder
+        if getattr(param, "param_type_name", "") == "argument" and not _is_choice(param):
+            # An argument's name is its placeholder (``LOAD_ID``): no ``<int>`` type column beside it.
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
     for sub in getattr(command, "commands", {}).values():
         readable_placeholders(sub)
 

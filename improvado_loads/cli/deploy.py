@@ -48,6 +48,7 @@ Examples:
 INTERRUPTED_EXIT = 130
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (must exist unless --create).")]
+ExistingStackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name (an existing stack).")]
 CwdOption = Annotated[Path, typer.Option("--cwd", "-C", help="The program directory (holds Pulumi.yaml).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Go ahead without showing a preview and asking.")]
 CreateOption = Annotated[
@@ -297,7 +298,7 @@ def up(
 @handle_errors
 @_pulumi_failures
 def refresh(
-    stack: StackOption,
+    stack: ExistingStackOption,
     cwd: CwdOption = Path("."),
     yes: YesOption = False,
     target: TargetOption = None,
@@ -325,7 +326,7 @@ def refresh(
 @handle_errors
 @_pulumi_failures
 def destroy(
-    stack: StackOption,
+    stack: ExistingStackOption,
     cwd: CwdOption = Path("."),
     yes: YesOption = False,
     target: TargetOption = None,
@@ -354,7 +355,7 @@ def destroy(
 @handle_errors
 @_pulumi_failures
 def recover(
-    stack: StackOption,
+    stack: ExistingStackOption,
     cwd: CwdOption = Path("."),
     force: Annotated[
         bool,
