@@ -1,71 +1,230 @@
-"""Benchmark of the real Pulumi engine driving N loads against the emulator; prints figures.
+"""The real Pulumi engine driving N loads, against its floor: the same N resources on a no-op provider.
 
-    .venv/bin/python benchmarks/bench_engine.py [--loads 30]
+    .venv/bin/python benchmarks/bench_engine.py [--loads 100 500] [--repeat 1]
 
-Needs `pulumi` on PATH (scripts/ensure-pulumi). Measures `up` (create N), a no-op
-`preview`, an `up` that updates every run policy, `refresh`, and `destroy`.
+Needs `pulumi` on PATH (scripts/ensure-pulumi). For each N, two stacks go
+through the same steps, side by side (loads step, then floor step): ``up``
+creating N loads, ``preview`` with no change, ``up`` changing every run policy,
+``refresh`` and ``destroy``. One stack holds ``Load`` resources against an
+emulator in its own process on loopback; the other ``NoopLoad`` resources
+(benchmarks/noop_provider.py: no HTTP call, pickled by reference like ours).
+The API calls of each step come from the emulator's request log. Each line
+prints both times, their ratio and the goal next to it; nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from pulumi import automation as auto
 
 from improvado_loads.deploy import stack_for
-from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.emulator import EmulatorControl
 
-PROGRAM = '''
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "bench-token"
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+LOADS_PROGRAM = '''
 import json
 import pulumi
 from improvado_loads import Load, LoadArgs
 for name, spec in json.loads(pulumi.Config("bench").require("loads")).items():
     Load(name, LoadArgs(**spec))
 '''
+FLOOR_PROGRAM = '''
+import json
+import pulumi
+from benchmarks.noop_provider import NoopLoad
+for name, spec in json.loads(pulumi.Config("bench").require("loads")).items():
+    NoopLoad(name, spec)
+'''
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A step's goal: the largest ratio to the floor, and what the API calls must be."""
+
+    ratio: float
+    calls: Callable[[int, list[dict[str, Any]]], tuple[bool, str]]
+
+
+def _writes_per_load(n: int, calls: list[dict[str, Any]]) -> tuple[bool, str]:
+    writes = sum(1 for call in calls if call["method"] in WRITE_METHODS)
+    return writes == n, f"{writes} writes, {len(calls) - writes} reads (goal: {n} writes)"
+
+
+def _no_call(_n: int, calls: list[dict[str, Any]]) -> tuple[bool, str]:
+    return not calls, f"{len(calls)} calls (goal: 0)"
+
+
+def _paged_reads(n: int, calls: list[dict[str, Any]]) -> tuple[bool, str]:
+    most = math.ceil(n / 100) + 3
+    return len(calls) <= most, f"{len(calls)} calls (goal: ≤ ceil(N/100)+3 = {most})"
+
+
+GOALS = {
+    "up: create": Goal(1.15, _writes_per_load),
+    "preview: no change": Goal(1.10, _no_call),
+    "up: update every run policy": Goal(1.15, _writes_per_load),
+    "refresh": Goal(1.20, _paged_reads),
+    "destroy": Goal(1.15, _writes_per_load),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def emulator_process(data_dir: Path) -> Iterator[str]:
+    """An emulator in its own process (as the real API is elsewhere): its URL while it runs."""
+    port = _free_port()
+    log = (data_dir.parent / "emulator.log").open("w")
+    env = {**os.environ, "IMPROVADO_EMULATOR_TOKEN": TOKEN}
+    command = [sys.executable, "-m", "improvado_loads.cli", "emulator", "serve", "--port", str(port),
+               "--data-dir", str(data_dir), "--run-seconds", "0"]
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with EmulatorControl(url) as control:
+            deadline = time.monotonic() + 60
+            while not control.health():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the emulator did not start: see {log.name}")
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def load_specs(n: int, policy: str) -> dict[str, dict[str, Any]]:
+    """N loads of the seeded data tables into the SQLite warehouse, one table each."""
+    return {
+        f"load-{i}": {"data_table_id": 1 + i % 3, "destination_connection_id": 1,
+                      "destination_table": f"bench_{i}", "run_policy": policy}
+        for i in range(n)
+    }
+
+
+def make_stack(base: Path, name: str, stack_name: str, program: str, env: dict[str, str]) -> auto.Stack:
+    """A program directory and its stack on a local file backend."""
+    work = base / name
+    work.mkdir()
+    (work / "Pulumi.yaml").write_text(f"name: bench-{name}\nruntime: python\n")
+    (work / "__main__.py").write_text(program)
+    state = base / f"state-{name}"
+    state.mkdir()
+    # PYTHONPATH: the program and the floor's provider process import benchmarks.noop_provider.
+    stack_env = {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": "bench",
+                 "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **env}
+    return stack_for(work, stack_name, env=stack_env)
+
+
+def steps(stack: auto.Stack, n: int) -> list[tuple[str, Callable[[], object]]]:
+    """The measured steps, in order."""
+
+    def up_with(policy: str) -> Callable[[], object]:
+        def run() -> object:
+            stack.set_config("bench:loads", auto.ConfigValue(json.dumps(load_specs(n, policy))))
+            return stack.up(color="never")
+        return run
+
+    def preview() -> object:
+        result = stack.preview(color="never")
+        changed = {k: v for k, v in result.change_summary.items() if k != "same"}
+        if changed:
+            raise SystemExit(f"preview of an unchanged stack planned changes: {changed}")
+        return result
+
+    return [
+        ("up: create", up_with("daily")),
+        ("preview: no change", preview),
+        ("up: update every run policy", up_with("hourly")),
+        ("refresh", lambda: stack.refresh(color="never")),
+        ("destroy", lambda: stack.destroy(color="never")),
+    ]
+
+
+def timed(step: Callable[[], object]) -> tuple[float, float]:
+    """Wall seconds of one step, and CPU seconds of this process (the inline program) and its children.
+
+    The children are the engine and the provider processes it starts (counted once they exit); the
+    emulator's own process is not among them until the end. CPU time varies little with the machine's load.
+    """
+    start, cpu = time.perf_counter(), _cpu()
+    step()
+    return time.perf_counter() - start, _cpu() - cpu
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure(n: int, repeat: int, base: Path) -> None:
+    """Every step for N loads and N floor resources, ``repeat`` times; print medians and calls."""
+    with emulator_process(base / "emulator") as url, EmulatorControl(url) as control:
+        api_env = {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": TOKEN}
+        times: dict[str, dict[str, list[tuple[float, float]]]] = {name: {"loads": [], "floor": []} for name in GOALS}
+        calls: dict[str, list[dict[str, Any]]] = {}
+        for round_ in range(repeat):
+            loads = make_stack(base, f"loads-{n}-{round_}", "loads", LOADS_PROGRAM, api_env)
+            floor = make_stack(base, f"floor-{n}-{round_}", "floor", FLOOR_PROGRAM, {})
+            for (name, loads_step), (_, floor_step) in zip(steps(loads, n), steps(floor, n), strict=True):
+                control.clear_requests()
+                times[name]["loads"].append(timed(loads_step))
+                calls[name] = control.requests()
+                times[name]["floor"].append(timed(floor_step))
+        print(f"N = {n} loads ({repeat} round{'s' if repeat > 1 else ''}, median)")
+        print(f"  {'step':<30} {'loads':>8} {'floor':>8} {'ratio':>6} {'goal':>6}  {'CPU: loads':>10} "
+              f"{'floor':>7} {'ratio':>6}   API calls")
+        for name, goal in GOALS.items():
+            mine, base_time = (statistics.median(w for w, _ in times[name][side]) for side in ("loads", "floor"))
+            mine_cpu, base_cpu = (statistics.median(c for _, c in times[name][side]) for side in ("loads", "floor"))
+            ratio = mine / base_time
+            calls_ok, calls_text = goal.calls(n, calls[name])
+            verdict = "ok" if ratio <= goal.ratio and calls_ok else "MISSED"
+            print(f"  {name:<30} {mine:7.2f}s {base_time:7.2f}s {ratio:6.2f} ≤{goal.ratio:.2f}  {mine_cpu:9.2f}s "
+                  f"{base_cpu:6.2f}s {mine_cpu / base_cpu:6.2f}   {calls_text}   {verdict}")
 
 
 def main() -> None:
-    """Run each engine operation once and print its wall time."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--loads", type=int, default=30)
+    """Measure each N."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loads", type=int, nargs="+", default=[100, 500], metavar="N")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per N (the median is printed)")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory() as tmp, EmulatorServer(
-        EmulatorSettings(data_dir=Path(tmp) / "emulator", port=0, token="bench", run_seconds=0.0)
-    ) as server:
-        work = Path(tmp) / "program"
-        work.mkdir()
-        (work / "Pulumi.yaml").write_text("name: bench\nruntime: python\n")
-        (work / "__main__.py").write_text(PROGRAM)
-        (Path(tmp) / "state").mkdir()
-        env = {"PULUMI_BACKEND_URL": (Path(tmp) / "state").as_uri(), "PULUMI_CONFIG_PASSPHRASE": "bench",
-               "IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": "bench"}
-        stack = stack_for(work, "bench", env=env)
-
-        def up_with(policy: str) -> auto.UpResult:
-            specs = {f"load-{i}": {"data_table_id": 1 + i % 3, "destination_connection_id": 1,
-                                   "destination_table": f"t{i}", "run_policy": policy} for i in range(args.loads)}
-            stack.set_config("bench:loads", auto.ConfigValue(json.dumps(specs)))
-            return stack.up()
-
-        steps: list[tuple[str, Callable[[], object]]] = [
-            (f"up: create {args.loads} loads", lambda: up_with("daily")),
-            ("preview: no change", lambda: stack.preview()),
-            (f"up: update {args.loads} run policies", lambda: up_with("hourly")),
-            ("refresh", lambda: stack.refresh()),
-            (f"destroy: delete {args.loads} loads", lambda: stack.destroy()),
-        ]
-        for name, step in steps:
-            start = time.perf_counter()
-            step()
-            elapsed = time.perf_counter() - start
-            print(f"{name:<36} {elapsed:7.2f} s   ({elapsed / args.loads * 1000:6.1f} ms per load)")
+    load = os.getloadavg()
+    print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    for n in args.loads:
+        with tempfile.TemporaryDirectory(prefix=f"bench-engine-{n}-") as tmp:
+            measure(n, args.repeat, Path(tmp))
+    load = os.getloadavg()
+    print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))  # benchmarks.noop_provider, for the floor's inline program
     main()
