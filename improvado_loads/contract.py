@@ -108,6 +108,19 @@ ERROR_FIELDS_KEY: Final = "errors"
 #: Destination table names: ``table`` or ``schema.table``, SQL identifiers.
 DESTINATION_TABLE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$"
 
+
+def same_destination_table(a: str, b: str) -> bool:
+    """Whether two destination table names may be one table of a connection (for "one table, one load").
+
+    Compared without case, and a bare ``name`` is the same as ``schema.name`` in any schema
+    (the connection's default schema is not known to the client): ``ads``, ``ADS`` and
+    ``public.ads`` are one table; ``s1.ads`` and ``s2.ads`` are two. Erring towards "the same"
+    costs a refusal that ``allow_shared_table`` lifts; erring the other way costs rows.
+    """
+    schema_a, _, table_a = a.lower().rpartition(".")
+    schema_b, _, table_b = b.lower().rpartition(".")
+    return table_a == table_b and (not schema_a or not schema_b or schema_a == schema_b)
+
 # --- ids and bodies (assumed: the docs are silent) ---------------------------
 #: Every id (load, data table, connection, workspace) is a positive signed
 #: 64-bit integer: 1..MAX_ID. Anything else, in a path, a query filter or a

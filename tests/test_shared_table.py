@@ -94,3 +94,40 @@ def test_the_load_provider_refuses_a_shared_table_unless_allowed(client: Improva
         provider.create(inputs)
     created = provider.create({**inputs, "allow_shared_table": True})
     assert int(created.id) != first.id and created.outs["allow_shared_table"] is True
+
+
+def test_one_table_under_another_spelling_is_the_same_table() -> None:
+    same = contract.same_destination_table
+    assert same("ads", "ADS") and same("ads", "public.ads") and same("Public.Ads", "public.ads")
+    assert not same("s1.ads", "s2.ads") and not same("ads", "ads_daily") and not same("s.ads", "ads.s")
+
+
+def test_client_and_emulator_refuse_the_same_table_spelled_otherwise(
+    client: ImprovadoClient, server: EmulatorServer, token: str
+) -> None:
+    first = client.loads.create(**ADS)
+    for spelling in ("PUBLIC.Google_Ads_Daily", "public.google_ads_daily", "GOOGLE_ADS_DAILY"):
+        with pytest.raises(TableInUseError, match=f"load {first.id}") as refused:
+            client.loads.create(**{**FACEBOOK_SAME_TABLE, "destination_table": spelling})
+        assert "(as 'google_ads_daily')" in str(refused.value)
+        # The same data table into the table spelled otherwise is the same overwrite.
+        with pytest.raises(TableInUseError):
+            client.loads.create(**{**ADS, "destination_table": spelling})
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}) as api:
+        respelled = {**FACEBOOK_SAME_TABLE, "destination_table": "public.GOOGLE_ADS_daily"}
+        refused_409 = api.post(contract.LOADS_PATH, json=respelled)
+        assert refused_409.status_code == 409, refused_409.text
+        assert refused_409.json()[contract.CONFLICT_LOAD_ID_KEY] == first.id
+    # Two schemas are two tables.
+    client.loads.create(**{**ADS, "destination_table": "s1.spend"})
+    client.loads.create(**{**FACEBOOK_SAME_TABLE, "destination_table": "s2.spend"})
+    assert len(client.loads.list().to_list()) == 3
+
+
+def test_a_load_renamed_to_another_spelling_of_its_table_is_deleted_before_it_is_replaced() -> None:
+    provider = LoadProvider()
+    olds = {**ADS, "run_policy": "daily", "load_historical_data": False}
+    respelled = provider.diff("1", olds, {**olds, "destination_table": "public.google_ads_daily"})
+    assert respelled.replaces == ["destination_table"] and respelled.delete_before_replace
+    moved = provider.diff("1", olds, {**olds, "destination_table": "other_table"})
+    assert moved.replaces == ["destination_table"] and not moved.delete_before_replace

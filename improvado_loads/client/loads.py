@@ -103,14 +103,18 @@ class Loads:
         same_table = [
             load
             for load in self.list(destination_connection_id=body.destination_connection_id)
-            if load.destination_table == body.destination_table
+            if contract.same_destination_table(load.destination_table, body.destination_table)
         ]
-        if not same_table or any(load.data_table.id == body.data_table_id for load in same_table):
+        if not same_table or any(
+            load.data_table.id == body.data_table_id and load.destination_table == body.destination_table
+            for load in same_table
+        ):
             return  # a free table, or this very load exists (the service's own 409 says so)
         load, path = same_table[0], contract.LOADS_PATH
+        also = "" if load.destination_table == body.destination_table else f" (as '{load.destination_table}')"
         raise TableInUseError(
             f"POST {path} refused: load {load.id} (data table {load.data_table.id}) already loads into "
-            f"connection {body.destination_connection_id} table '{body.destination_table}'; two loads into "
+            f"connection {body.destination_connection_id} table '{body.destination_table}'{also}; two loads into "
             f"one table overwrite each other's rows. Choose another table, or pass "
             f"{contract.ALLOW_SHARED_TABLE_FIELD}=True if they must share it",
             method="POST", path=path, existing_load_id=load.id,

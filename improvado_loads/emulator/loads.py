@@ -119,21 +119,27 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
 
 
 def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate) -> None:
-    """409 naming the load that already targets the body's (connection, table)."""
-    sharing = session.scalar(
+    """409 naming the load that already targets the body's (connection, table), whatever its spelling."""
+    same_connection = session.scalars(
         select(LoadRow)
         .where(
             LoadRow.workspace_id == workspace_id,
             LoadRow.destination_connection_id == body.destination_connection_id,
-            LoadRow.destination_table == body.destination_table,
         )
         .order_by(LoadRow.id)
+    )
+    sharing = next(
+        (load for load in same_connection
+         if contract.same_destination_table(load.destination_table, body.destination_table)),
+        None,
     )
     if sharing is not None:
         raise ApiError(
             409,
             f"Load {sharing.id} (data table {sharing.data_table_id}) already loads into connection "
-            f"{body.destination_connection_id} table '{body.destination_table}': two loads into one table "
+            f"{body.destination_connection_id} table '{body.destination_table}'"
+            f"{'' if sharing.destination_table == body.destination_table else f' (as {sharing.destination_table!r})'}"
+            ": two loads into one table "
             f"overwrite each other's rows. Send \"{contract.ALLOW_SHARED_TABLE_FIELD}\": true to allow it.",
             extra={contract.CONFLICT_LOAD_ID_KEY: sharing.id, contract.CONFLICT_CODE_KEY: contract.TABLE_IN_USE_CODE},
         )

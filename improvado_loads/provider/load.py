@@ -119,7 +119,10 @@ class LoadProvider(ClientProvider):
         updates = [k for k in UPDATE_KEYS + LOCAL_KEYS if _differs(old.get(k), news.get(k))]
         # A replacement into the same (connection, destination table) must delete first:
         # a second load into a table another load targets is refused (TableInUseError).
-        same_table = replaces and not {"destination_connection_id", "destination_table"} & set(replaces)
+        same_table = replaces and "destination_connection_id" not in replaces and (
+            "destination_table" not in replaces
+            or contract.same_destination_table(str(olds.get("destination_table")), str(news.get("destination_table")))
+        )
         return DiffResult(
             changes=bool(replaces or updates),
             replaces=replaces,
