@@ -128,7 +128,7 @@ class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     status: pulumi.Output[str]
     """State of the last run: new, queued, running, success, failed, paused."""
     last_update: pulumi.Output[str | None]
-    """When the last run ended (ISO-8601 UTC)."""
+    """When the last run ended (RFC 3339 in UTC, ``2026-10-01T12:00:00.123000Z``)."""
     error_text: pulumi.Output[str | None]
     """The destination's own error when the last run failed."""
     uploaded_rows_count: pulumi.Output[int | None]

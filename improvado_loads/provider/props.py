@@ -52,7 +52,8 @@ def load_outputs(load: Load) -> dict[str, Any]:
         "load_historical_data": bool(load.load_historical_data),
         "paused": str(load.status) == "paused",
         "status": str(load.status),
-        "last_update": load.last_update.isoformat() if load.last_update else None,
+        # RFC 3339 in UTC with `Z`, as the CLI's JSON output says it (one timestamp format everywhere)
+        "last_update": load.model_dump(mode="json", include={"last_update"})["last_update"],
         "error_text": load.error_text,
         "uploaded_rows_count": load.uploaded_rows_count,
     }

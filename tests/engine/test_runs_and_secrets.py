@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -34,6 +35,12 @@ def test_load_run_moves_rows_and_reruns_when_triggers_change(
     run = result.outputs["backfill"].value
     assert run["status"] == "success"
     assert run["rows"] == warehouse_rows(emulator_settings.data_dir, "google_ads_daily") > 0
+    # one timestamp format everywhere: RFC 3339, UTC, `Z` (issue 7), as `loads get -o json` says it
+    [recorded] = deployment.resources(":LoadRun")
+    ended = recorded["outputs"]["last_update"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", ended), ended
+    [load] = api.loads.list().to_list()
+    assert ended == load.model_dump(mode="json")["last_update"]
 
     deployment.clear_requests()
     assert deployment.preview().change_summary == {"same": 3}
