@@ -366,6 +366,9 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
         lines.append(f"{var} = get_data_table(title={_string(plan.table_titles[table_id])})")
 
     lines += ["", "# --- loads ---"]
+    # Loads that already share a destination table in the source workspace must say so, or the
+    # copies would be refused (one table, one load, unless allowed).
+    targets = Counter((load.destination_connection_id, load.destination_table) for load in plan.loads)
     for load in plan.loads:
         name = plan.load_names[load.id]
         conn = plan.connection(int(load.destination_connection_id or 0))
@@ -386,6 +389,11 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
             f"        run_policy=setting(\"loads\", {_string(name)})[\"runPolicy\"],",
             f"        paused=setting(\"loads\", {_string(name)}).get(\"paused\", False),",
             f"        load_historical_data={bool(load.load_historical_data)},",
+            *(
+                ["        allow_shared_table=True,"]
+                if targets[(load.destination_connection_id, load.destination_table)] > 1
+                else []
+            ),
             f"        adopt_load_id=adopt.get(\"loads\", {{}}).get({_string(name)}),",
             "    ),",
             ")",

@@ -118,6 +118,19 @@ def test_program_names_tables_and_connections_never_ids() -> None:
     assert program.index("# Load 1:") < program.index("# Load 2:") < program.index("# Load 7:")
 
 
+def test_loads_sharing_a_table_say_so_and_no_other_does() -> None:
+    loads = [
+        make_load(1, 1, "Ads", "ads_daily"),
+        make_load(2, 2, "Ads by account", "ads_daily"),
+        make_load(3, 3, "Totals", "totals"),
+        make_load(4, 3, "Totals", "ads_daily", connection=2),
+    ]
+    program = render_program(plan_export(loads, CONNECTIONS))
+    compile(program, "__main__.py", "exec")
+    blocks = {int(block.split(":", 1)[0]): block for block in program.split("# Load ")[1:]}
+    assert ["allow_shared_table=True" in blocks[load_id] for load_id in (1, 2, 3, 4)] == [True, True, False, False]
+
+
 def test_connections_managed_elsewhere_are_found_by_title() -> None:
     loads = [make_load(1, 1, "Ads", "ads"), make_load(2, 2, "Totals", "totals", connection=2)]
     plan = plan_export(loads, CONNECTIONS, lookup=[2, 3])
