@@ -64,7 +64,9 @@ def connection_dsn(destination_name: str, params: Mapping[str, Any]) -> str:
 def _first_line(exc: BaseException, secret: str) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     message = lines[0] if lines else type(exc).__name__
-    return message.replace(secret, "***") if secret else message
+    # A password under 4 characters is not masked: "res***onse" would garble the driver's words
+    # and give the password away at once (the drivers do not quote passwords anyway).
+    return message.replace(secret, "***") if len(secret) >= 4 else message
 
 
 def _check_postgresql(params: Mapping[str, Any]) -> CheckResult:
