@@ -114,11 +114,11 @@ Id = Annotated[int, Strict(), Field(gt=0, le=contract.MAX_ID)]
 
 
 class _Response(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class DataTableRef(_Response):

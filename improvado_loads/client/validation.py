@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any, TypeVar
 
-import httpx
 import pydantic
 
 from improvado_loads.errors import ConfigurationError, InvalidRequestError
@@ -52,6 +51,8 @@ def checked_base_url(base_url: str) -> str:
     shown = repr(_without_userinfo(base_url))
     if not base_url.startswith(("http://", "https://")):
         raise ConfigurationError(f"the API URL must start with http:// or https://, got {shown}")
+    import httpx  # here, not at import: the provider validates inputs without the HTTP stack
+
     try:
         url = httpx.URL(base_url)
     except httpx.InvalidURL as exc:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
-from improvado_loads.client import ImprovadoClient
 from improvado_loads.provider.errors import install as report_errors_in_one_line
 from improvado_loads.provider.settings import ConfigLookup, client_from_config
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
+    from improvado_loads.client import ImprovadoClient
 
 
 class ClientProvider(ResourceProvider):

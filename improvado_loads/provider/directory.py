@@ -17,10 +17,13 @@ one ``GET`` each.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from improvado_loads import contract
-from improvado_loads.client import ImprovadoClient
 from improvado_loads.models import Load
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
+    from improvado_loads.client import ImprovadoClient
 
 __all__ = ["DEFAULT_MAX_LOADS", "LoadDirectory"]
 

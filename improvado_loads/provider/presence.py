@@ -17,12 +17,14 @@ engine fails the step loudly and changes no state.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from improvado_loads.client import ImprovadoClient
 from improvado_loads.errors import NotFoundError
 from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.props import as_int
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
+    from improvado_loads.client import ImprovadoClient
 
 __all__ = ["UncertainAbsenceError", "confirm_gone"]
 

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from improvado_loads import contract
-from improvado_loads.client import ENV_VARS, ImprovadoClient
+from improvado_loads.contract import ENV_VARS
+
+if TYPE_CHECKING:
+    from improvado_loads.client import ImprovadoClient
 
 CONFIG_NAMESPACE = "improvado"
 
@@ -37,6 +41,8 @@ def client_from_config(lookup: ConfigLookup) -> ImprovadoClient:
         text = str(value).strip() if value is not None else ""
         # Stripped here and validated by the client: a pasted newline never reaches a header.
         values[arg] = text or (os.environ.get(ENV_VARS[arg]) or "").strip() or None
+    from improvado_loads.client import ImprovadoClient  # the HTTP stack, only once a call is to be made
+
     return ImprovadoClient(
         base_url=values["base_url"] or contract.DEFAULT_BASE_URL,
         token=values["token"],

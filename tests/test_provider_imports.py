@@ -1,0 +1,68 @@
+"""The provider process loads only what each step needs: a preview (check, diff) never loads the HTTP stack.
+
+The engine starts one provider process per step and waits for its imports before
+the first check; what a preview of an unchanged stack costs over the engine's
+floor is mostly that. Checked in a fresh interpreter, as the provider host
+unpickles our provider (by reference: the import of its module).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+#: What only a call to the API needs.
+HTTP_STACK = ("httpx", "httpcore", "h11", "tenacity", "rich", "pygments")
+
+
+def modules_after(code: str) -> set[str]:
+    """Top-level packages a fresh interpreter has imported after running ``code``."""
+    probe = textwrap.dedent(code) + '\nimport json, sys\nprint("MODULES=" + json.dumps(sorted(sys.modules)))\n'
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    line = next(line for line in done.stdout.splitlines() if line.startswith("MODULES="))
+    return {name.split(".")[0] for name in json.loads(line.removeprefix("MODULES="))}
+
+
+def test_check_and_diff_of_loads_and_runs_import_no_http_stack() -> None:
+    loaded = modules_after(
+        """
+        import base64, pickle
+        from pulumi.dynamic.dynamic import serialize_provider
+        from improvado_loads.provider import LoadProvider, LoadRunProvider
+        for cls in (LoadProvider, LoadRunProvider):
+            provider = pickle.loads(base64.b64decode(serialize_provider(cls())))
+            assert type(provider) is cls
+        inputs = {"data_table_id": 1, "destination_connection_id": 1, "destination_table": "t", "run_policy": "daily"}
+        checked = LoadProvider().check({}, inputs)
+        assert not checked.failures, checked.failures
+        assert LoadProvider().check({}, {**inputs, "run_policy": "yearly"}).failures[0].property == "run_policy"
+        diff = LoadProvider().diff("1", {**checked.inputs, "paused": False}, {**checked.inputs, "run_policy": "hourly"})
+        assert diff.changes and not diff.replaces
+        run = LoadRunProvider().check({}, {"load_id": 1, "triggers": [], "wait": True, "timeout_seconds": 60})
+        assert not run.failures, run.failures
+        """
+    )
+    assert "pydantic" in loaded and "improvado_loads" in loaded
+    assert not loaded & set(HTTP_STACK), sorted(loaded & set(HTTP_STACK))
+
+
+def test_the_client_is_still_one_import_away() -> None:
+    loaded = modules_after(
+        """
+        from improvado_loads.client import ENV_VARS, ImprovadoClient, PageIterator, RetryPolicy
+        import improvado_loads.client as package
+        assert "ImprovadoClient" in dir(package) and package.ImprovadoClient is ImprovadoClient
+        try:
+            package.NoSuchName
+        except AttributeError as exc:
+            assert "NoSuchName" in str(exc)
+        else:
+            raise AssertionError("no AttributeError")
+        with ImprovadoClient(base_url="http://127.0.0.1:9", token="t") as client:
+            assert client.base_url == "http://127.0.0.1:9"
+        """
+    )
+    assert "httpx" in loaded
