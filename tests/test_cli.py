@@ -172,7 +172,8 @@ def test_help_placeholders_read_like_words(command: list[str]) -> None:
         assert not UNREADABLE_PLACEHOLDER.search(line), line
 
 
-def every_command_help() -> dict[str, str]:
+@pytest.fixture(scope="module")
+def helps() -> dict[str, str]:
     """Each command's ``--help`` through the console script, found by walking the "Commands:" lists."""
     helps: dict[str, str] = {}
     pending: list[list[str]] = [[]]
@@ -186,15 +187,27 @@ def every_command_help() -> dict[str, str]:
     return helps
 
 
-def test_every_help_placeholder_reads_like_words() -> None:
+def test_every_help_placeholder_reads_like_words(helps: dict[str, str]) -> None:
     """No ``<int>``, ``<int range>``, ``<list[str]>``… beside any argument or option of any command."""
-    helps = every_command_help()
     assert {"loads get", "destinations delete", "deploy recover", "export", "emulator serve"} <= set(helps)
     for command, text in helps.items():
         for line in text.splitlines():
             assert not UNREADABLE_PLACEHOLDER.search(line), (command, line)
     arguments = helps["loads get"].partition("Arguments:\n")[2].splitlines()[0]
     assert arguments.split()[:3] == ["LOAD_ID", "The", "load's"], arguments
+
+
+def test_every_command_has_examples_and_output_json(helps: dict[str, str]) -> None:
+    """As the README says: every command's help has examples; every command but deploy's (pulumi's
+    own ``--json``; ``recover`` none) and ``emulator serve`` (a server) takes ``--output json``."""
+    commands = [name for name, text in helps.items() if "\nCommands:\n" not in text]
+    assert len(commands) >= 23, commands  # loads 8, data-tables 1, destinations 7, export, deploy 5, emulator
+    for name in commands:
+        assert "Examples:" in helps[name] and f"improvado-loads {name}" in helps[name], name
+        if name.startswith("deploy "):
+            assert ("--json" in helps[name]) == (name != "deploy recover"), name
+        elif name != "emulator serve":
+            assert "--output" in helps[name] and "json" in helps[name], name
 
 
 def test_no_command_shows_the_commands() -> None:

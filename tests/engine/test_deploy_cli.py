@@ -183,13 +183,13 @@ def test_replace_of_a_load_deletes_first_and_makes_a_new_load(program: Program, 
     assert [(load.id, load.destination_table) for load in api.loads.list()] == [(second, "a")]
 
 
-def test_colour_on_a_terminal(program: Program) -> None:
-    assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
+def preview_on_a_terminal(program: Program, **env: str) -> bytes:
+    """What ``deploy preview`` writes to a terminal (a pty), with ``env`` added."""
     leader, follower = pty.openpty()
     try:
         proc = subprocess.run(
             [str(SCRIPT), "deploy", "preview", "--stack", "dev", "--cwd", str(program.work_dir)],
-            env={**os.environ, **program.env}, stdout=follower, stderr=subprocess.PIPE, timeout=300,
+            env={**os.environ, **program.env, **env}, stdout=follower, stderr=subprocess.PIPE, timeout=300,
         )  # fmt: skip
         os.close(follower)
         follower = -1
@@ -207,7 +207,14 @@ def test_colour_on_a_terminal(program: Program) -> None:
             os.close(follower)
         os.close(leader)
     assert proc.returncode == 0
-    assert b"\x1b[" in b"".join(chunks)
+    return b"".join(chunks)
+
+
+def test_colour_on_a_terminal(program: Program) -> None:
+    assert program.deploy("up", "--create", "--yes", *program.configure({"a": spec("a")})).returncode == 0
+    assert b"\x1b[" in preview_on_a_terminal(program)
+    shown = preview_on_a_terminal(program, NO_COLOR="1")  # as the README says: NO_COLOR turns them off
+    assert b"unchanged" in shown and b"\x1b[" not in shown
 
 
 def test_refresh_and_destroy_show_what_they_will_change_before_asking(program: Program, api: ImprovadoClient) -> None:
