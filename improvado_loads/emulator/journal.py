@@ -1,14 +1,18 @@
 """The request log of the Improvado surface (``GET /_emulator/requests``).
 
 Each ``/api/v3/`` request is recorded on arrival as ``{"method", "path",
-"query", "status", "workspace_id"}``; the status is filled in when the answer
+"query", "status", "workspace_id", "at"}``; the status is filled in when the answer
 starts (None when the connection was dropped before processing), the
-workspace once the request is authenticated. Headers are never recorded.
+workspace once the request is authenticated. ``at`` is when it arrived, in
+seconds since the epoch by the machine's clock (not the emulator clock): what
+a test reads to check when requests came, never by timing them itself.
+Headers are never recorded.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
@@ -78,6 +82,7 @@ class JournalMiddleware:
             "query": scope.get("query_string", b"").decode("latin-1"),
             "status": None,
             "workspace_id": None,
+            "at": time.time(),
         }
         scope[ENTRY_KEY] = entry
         self.journal.add(entry)
