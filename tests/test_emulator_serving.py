@@ -181,3 +181,14 @@ def test_failed_token_requests_are_throttled(emulator: EmulatorServer) -> None:
         # Even the right password waits: a guesser learns nothing during the wait.
         assert api.post(contract.TOKEN_PATH, json={"workspace_id": 1},
                         headers={"Authorization": right}).status_code == 429
+
+
+def test_an_ipv6_loopback_written_as_in_a_url_is_served_and_named_once_bracketed(tmp_path: Path) -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with EmulatorServer(EmulatorSettings(data_dir=tmp_path / "d", host="[::1]", port=0, token="t6")) as server:
+        assert server.url.startswith("http://[::1]:") and "[[" not in server.url
+        assert httpx.get(f"{server.url}/api/v3/data-tables", headers={"Authorization": "Bearer t6"}).status_code == 200

@@ -167,7 +167,8 @@ def serve_command(
         allow_remote=allow_remote,
         **{k: v for k, v in given.items() if v is not None},
     )
-    shown_host = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{host}]" if ":" in host else host
+    bare = host.strip("[]")  # `--host [::1]` as written in a URL
+    shown_host = "127.0.0.1" if host in ("", "0.0.0.0") else f"[{bare}]" if ":" in bare else bare
 
     def announce(bound_port: int) -> None:
         url = f"http://{shown_host}:{bound_port}"

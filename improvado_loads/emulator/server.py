@@ -35,6 +35,7 @@ def _url_host(host: str) -> str:
         return "127.0.0.1"
     if host == "::":
         return "[::1]"
+    host = host.strip("[]")  # `--host [::1]` as written in a URL
     return f"[{host}]" if ":" in host else host
 
 
