@@ -9,9 +9,13 @@ unpickles our provider (by reference: the import of its module).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+from improvado_loads.provider.profiling import PROFILE_ENV
 
 #: What only a call to the API needs.
 HTTP_STACK = ("httpx", "httpcore", "h11", "tenacity", "rich", "pygments")
@@ -66,3 +70,38 @@ def test_the_client_is_still_one_import_away() -> None:
         """
     )
     assert "httpx" in loaded
+
+
+def test_the_provider_process_profiles_itself_when_asked(tmp_path: Path) -> None:
+    """IMPROVADO_PROVIDER_PROFILE=DIR: the configuring thread and later threads are profiled into DIR."""
+    probe = textwrap.dedent(
+        """
+        import pstats, threading
+        from improvado_loads.provider import LoadProvider
+        from improvado_loads.provider.profiling import dump
+
+        def configured_elsewhere():
+            LoadProvider().configure(type("Req", (), {"config": {}})())
+            LoadProvider().check({}, {"run_policy": "daily"})
+
+        def later_thread_work():
+            LoadProvider().diff("1", {"run_policy": "daily"}, {"run_policy": "hourly"})
+
+        for target in (configured_elsewhere, later_thread_work):
+            thread = threading.Thread(target=target)
+            thread.start()
+            thread.join()
+        path = dump()
+        names = {name for _file, _line, name in pstats.Stats(str(path)).stats}
+        print("PROFILED=" + ",".join(sorted(n for n in names if n in ("check", "diff"))))
+        """
+    )
+    env = {**os.environ, PROFILE_ENV: str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "PROFILED=check,diff" in done.stdout
+    assert len(list(tmp_path.glob("provider-*.prof"))) == 1
+    off = "from improvado_loads.provider.profiling import start_if_asked, dump\nstart_if_asked()\nassert dump() is None"
+    unset = subprocess.run([sys.executable, "-c", off], capture_output=True, text=True, timeout=120,
+                           env={k: v for k, v in os.environ.items() if k != PROFILE_ENV})
+    assert unset.returncode == 0, unset.stderr

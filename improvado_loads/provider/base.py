@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from improvado_loads.provider.errors import install as report_errors_in_one_line
+from improvado_loads.provider.profiling import start_if_asked as profile_if_asked
 from improvado_loads.provider.settings import ConfigLookup, client_from_config
 
 if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
@@ -34,6 +35,7 @@ class ClientProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         # Runs in the provider host only: from here on our errors are reported as one line.
         report_errors_in_one_line()
+        profile_if_asked()  # IMPROVADO_PROVIDER_PROFILE=DIR: see provider/profiling.py
         self._lookup: ConfigLookup = req.config.get
 
     @property
