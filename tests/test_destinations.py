@@ -210,6 +210,23 @@ def test_a_sqlite_database_outside_the_data_dir_is_refused(
     assert not (emulator_settings.data_dir.parent / "escape.sqlite3").exists()
 
 
+
+@pytest.mark.parametrize("database", ["emulator.sqlite3", "emulator.sqlite3-wal", "EMULATOR.SQLITE3", "emulator.lock"])
+def test_a_sqlite_database_naming_the_emulators_own_files_is_refused(
+    emulator_client: Client, emulator_settings: EmulatorSettings, database: str
+) -> None:
+    ws1 = emulator_client()
+    answer = ws1.post(LITE, json={"title": "Own state", "connection_params": {"database": database}})
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["connection_params.database"]
+    assert "emulator's own files" in answer.json()["errors"]["connection_params.database"][0]
+    scratch = ws1.post(LITE, json={"title": "Scratch", "connection_params": {"database": "scratch.sqlite3"}}).json()
+    moved = ws1.put(f"{LITE}/{scratch['id']}", json={"connection_params": {"database": database}})
+    assert moved.status_code == 400 and list(moved.json()["errors"]) == ["connection_params.database"]
+    with sqlite3.connect(emulator_settings.state_path) as state:
+        tables = {name for (name,) in state.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "_improvado_loads" not in tables  # no destination table ever went into the emulator's state
+
 def test_the_misspelled_params_key_is_accepted(emulator_client: Client) -> None:
     ws1 = emulator_client()
     answer = ws1.post(LITE, json={"title": "Spelled as documented", "destination_name": "sqlite",

@@ -4,7 +4,8 @@
   database, user and password (connect timeout
   ``contract.CONNECTION_CHECK_TIMEOUT_SECONDS``), then ``SELECT 1``.
 - ``sqlite``: the file ``<data dir>/<database>`` (created when missing), then a
-  read of its schema; a name that would leave the data dir is never opened.
+  read of its schema; a name that would leave the data dir, or that names one
+  of the emulator's own files there (its state DB, the lock), is never opened.
 
 The result is ``active``, or ``error`` with the driver's own message (its first
 line, any password blanked out). Nothing here touches the state DB: the check
@@ -23,8 +24,11 @@ import psycopg
 from sqlalchemy.engine import URL
 
 from improvado_loads import contract
+from improvado_loads.emulator.datadir_lock import LOCK_NAME
+from improvado_loads.emulator.settings import STATE_FILE_NAME
 
-__all__ = ["CheckResult", "check_connection", "connection_dsn", "sqlite_path"]
+__all__ = ["CheckResult", "check_connection", "connection_dsn", "emulator_file", "sqlite_path"]
+
 
 
 @dataclass(frozen=True)
@@ -35,12 +39,21 @@ class CheckResult:
     message: str | None = None
 
 
+def emulator_file(database: str) -> bool:
+    """Whether a file name is one of the emulator's own (its state DB and its journals, the lock)."""
+    name = database.casefold()
+    return name in (STATE_FILE_NAME, LOCK_NAME) or name.startswith(f"{STATE_FILE_NAME}-")
+
+
 def sqlite_path(data_dir: Path, database: str) -> Path:
-    """The SQLite file of a connection; :class:`ValueError` when the name would leave the data dir."""
+    """The SQLite file of a connection; :class:`ValueError` when the name would leave the data dir
+    or names one of the emulator's own files."""
     root = data_dir.resolve()
     path = (root / database).resolve()
     if path.parent != root:
         raise ValueError(f"database {database!r} is not a file name inside the data dir")
+    if emulator_file(path.name):
+        raise ValueError(f"database {database!r} is the emulator's own file, not a destination")
     return path
 
 

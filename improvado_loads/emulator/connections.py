@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from improvado_loads import contract
-from improvado_loads.emulator.connection_check import CheckResult, connection_dsn
+from improvado_loads.emulator.connection_check import CheckResult, connection_dsn, emulator_file
 from improvado_loads.emulator.http_errors import NON_FIELD, bad_request, field_errors, not_found
 from improvado_loads.emulator.store import ConnectionRow
 from improvado_loads.models import (
@@ -82,6 +82,9 @@ def _pop_params(body: dict[str, Any], destination_name: str) -> dict[str, Any]:
     except pydantic.ValidationError as exc:
         errors = field_errors(exc, set(model.model_fields))
         raise bad_request({f"{key}.{field}": messages for field, messages in errors.items()}) from None
+    database = getattr(params, "database", "")
+    if destination_name == "sqlite" and emulator_file(database):
+        raise bad_request({f"{key}.database": [f"'{database}' is one of the emulator's own files: name another file."]})
     return params_body(params)
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["EmulatorSettings"]
+__all__ = ["STATE_FILE_NAME", "EmulatorSettings"]
+
+#: The emulator's own state DB in its data dir (no connection may name it).
+STATE_FILE_NAME = "emulator.sqlite3"
 
 
 @dataclass
@@ -48,4 +51,4 @@ class EmulatorSettings:
     @property
     def state_path(self) -> Path:
         """The SQLite file of the emulator's own state."""
-        return self.data_dir / "emulator.sqlite3"
+        return self.data_dir / STATE_FILE_NAME
