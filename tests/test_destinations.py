@@ -27,7 +27,7 @@ from improvado_loads import (
 )
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from improvado_loads.emulator.store import ConnectionRow, Store
-from tests.conftest import EMULATOR_TOKEN
+from tests.conftest import EMULATOR_PASSWORD, EMULATOR_TOKEN, EMULATOR_USER
 
 Client = Callable[..., httpx.Client]
 FAST = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.05)
@@ -171,6 +171,38 @@ def test_deleting_a_connection_stops_its_loads_and_keeps_the_data(
         "data_table_id": 1, "destination_connection_id": created.id, "destination_table": "x"})
     assert refused.status_code == 400 and "does not exist" in refused.text
 
+
+
+def test_a_new_connection_of_the_workspace_takes_over_the_tables_of_a_deleted_one(
+    api: ImprovadoClient, emulator: EmulatorServer, emulator_settings: EmulatorSettings
+) -> None:
+    """Deleted out of band (or `pulumi destroy`), made again by `pulumi up`: the loads go on into their tables."""
+    params = SqliteParams(database="again.sqlite3")
+    old = api.destination_connections.create(destination_name="sqlite", title="Again", connection_params=params)
+    first = api.loads.create(data_table_id=3, destination_connection_id=old.id, destination_table="totals")
+    assert run_and_wait(api, first.id).status == "success"
+    live = api.destination_connections.create(destination_name="sqlite", title="Twin", connection_params=params)
+    twin = api.loads.create(data_table_id=3, destination_connection_id=live.id, destination_table="totals",
+                            allow_shared_table=True)
+    assert run_and_wait(api, twin.id).status == "failed"  # a live connection's table is not another's
+    api.destination_connections.delete("sqlite", old.id)
+
+    new = api.destination_connections.create(destination_name="sqlite", title="Again", connection_params=params)
+    again = api.loads.create(data_table_id=3, destination_connection_id=new.id, destination_table="totals")
+    done = run_and_wait(api, again.id)
+
+    assert (done.status, done.error_text, done.uploaded_rows_count) == ("success", None, 6)
+    with sqlite3.connect(emulator_settings.data_dir / "again.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM totals").fetchone() == (6,)  # replaced, not doubled
+    with ImprovadoClient(base_url=emulator.url, username=EMULATOR_USER, password=EMULATOR_PASSWORD,
+                         workspace_id=2, retry=FAST) as ws2:
+        other = ws2.destination_connections.create(destination_name="sqlite", title="Theirs",
+                                                   connection_params=params)
+        theirs = ws2.loads.create(data_table_id=ws2.data_tables.list().to_list()[0].id,
+                                  destination_connection_id=other.id, destination_table="totals")
+        ws2.loads.run(theirs.id)
+        refused = ws2.loads.wait(theirs.id, timeout=30, poll_interval=0.05)
+    assert refused.status == "failed" and "not created by Improvado for this connection" in str(refused.error_text)
 
 def test_params_are_never_in_any_answer(
     api: ImprovadoClient, emulator: EmulatorServer, emulator_client: Client, postgres_params: dict[str, Any]

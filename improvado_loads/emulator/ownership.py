@@ -12,7 +12,10 @@ A table created for a load of a connection may also be written by another load
 of the same emulator and connection into the same table: one that the API let
 share it (``allow_shared_table``), or one that replaces a deleted load (the
 Pulumi replacement of a load whose data table changed). Such a load is then
-recorded as an owner too.
+recorded as an owner too. So may a load of a later connection of the same
+workspace once the table's connection was deleted (a connection deleted out of
+band, or by ``pulumi destroy``, and made again by the next ``pulumi up``): the
+tables of a live connection, or of another workspace, stay foreign.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Owner:
     emulator_id: str
     connection_id: int
     load_id: int
+    #: Deleted connections of the same workspace and destination type, whose tables this load may take over.
+    predecessors: tuple[int, ...] = ()
 
 
 def claim(conn: Connection, name: str, physical: str, schema: str | None, owner: Owner) -> bool:
@@ -56,7 +61,7 @@ def claim(conn: Connection, name: str, physical: str, schema: str | None, owner:
 
     Returns whether the table must be created. Raises :class:`ForeignTableError`,
     having changed nothing, when the table exists and was not created by this
-    emulator for a load of this connection.
+    emulator for a load of this connection (or of one of its ``predecessors``).
     """
     inspector = inspect(conn)
     exists = inspector.has_table(physical, schema=schema)
@@ -66,7 +71,7 @@ def claim(conn: Connection, name: str, physical: str, schema: str | None, owner:
             select(_owners.c.load_id).where(
                 _owners.c.destination_table == name,
                 _owners.c.emulator_id == owner.emulator_id,
-                _owners.c.connection_id == owner.connection_id,
+                _owners.c.connection_id.in_((owner.connection_id, *owner.predecessors)),
             )
         ).scalars().all()
         if known

@@ -74,7 +74,16 @@ def _owner(session: Session, load: LoadRow) -> Owner:
     if emulator_id is None:
         emulator_id = MetaRow(key=EMULATOR_ID_KEY, value=uuid.uuid4().hex)
         session.add(emulator_id)
-    return Owner(emulator_id.value, load.destination_connection_id, load.id)
+    connection = session.get(ConnectionRow, load.destination_connection_id)
+    predecessors: tuple[int, ...] = ()
+    if connection is not None:
+        predecessors = tuple(session.scalars(select(ConnectionRow.id).where(
+            ConnectionRow.workspace_id == connection.workspace_id,
+            ConnectionRow.destination_type == connection.destination_type,
+            ConnectionRow.deleted_at.is_not(None),
+            ConnectionRow.id != connection.id,
+        )))
+    return Owner(emulator_id.value, load.destination_connection_id, load.id, predecessors)
 
 
 def plan_run(session: Session, load: LoadRow) -> RunPlan:
