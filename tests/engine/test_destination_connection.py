@@ -132,6 +132,14 @@ def test_postgres_connection_from_failed_test_to_rows_rotation_and_title(
     deployment.refresh()
     assert deployment.resources(":DestinationConnection") == []
     assert len(deployment.resources(":Load")) == 1
+    result = deployment.up()
+    new_id = result.outputs["wh"].value["connection_id"]
+    assert new_id != conn.id and result.outputs["wh"].value["status"] == "active"
+    assert result.outputs["ads"].value["destination_connection_id"] == new_id
+    # The new connection's load writes on into the table the deleted one created (replaced, not doubled).
+    assert result.outputs["fill"].value["status"] == "success"
+    assert rows_in(postgres_dsn, f"{role['name']}.ads") == result.outputs["fill"].value["rows"] > 0
+    assert deployment.preview().change_summary == {"same": 4}
 
 
 def test_adopted_connection_then_destination_change_replaces_then_recheck(
