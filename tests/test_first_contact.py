@@ -61,3 +61,18 @@ def test_what_the_demo_writes_is_ignored_by_git() -> None:
     kept = ["Pulumi.yaml", "__main__.py", "examples/multi-environment/Pulumi.dev.yaml"]
     done = subprocess.run(["git", "check-ignore", "--no-index", *kept], cwd=ROOT, capture_output=True, text=True)
     assert done.stdout.split() == []
+
+
+def test_pulumi_is_a_range_so_the_library_fits_an_existing_program() -> None:
+    """The installed metadata asks for ``pulumi>=3.272,<4`` (a library never pins exactly)."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    wanted = [Requirement(spec) for spec in requires("improvado-loads") or []]
+    pulumi = [req for req in wanted if req.name == "pulumi"]
+    assert pulumi, wanted
+    for req in pulumi:
+        assert not any(spec.operator in ("==", "===", "~=") for spec in req.specifier), req
+        assert req.specifier.contains("3.272.0") and req.specifier.contains("3.299.0"), req
+        assert not req.specifier.contains("4.0.0") and not req.specifier.contains("3.271.0"), req
