@@ -179,3 +179,15 @@ def pulumi_on_path() -> None:
         out = subprocess.run([str(ROOT / "scripts" / "ensure-pulumi")], check=True, capture_output=True, text=True)
         os.environ["PATH"] = out.stdout.strip().splitlines()[-1] + os.pathsep + os.environ["PATH"]
     os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "1"
+
+
+# --- The `engine` marker: `pytest -m "not engine"` is the inner loop ---
+
+ENGINE_TESTS = ROOT / "tests" / "engine"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that runs the real Pulumi engine: tests/engine/ and any test that needs the pulumi CLI."""
+    for item in items:
+        if item.path.is_relative_to(ENGINE_TESTS) or "pulumi_on_path" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
