@@ -72,3 +72,12 @@ def test_look_ups_find_one_or_name_the_candidates(deployment: Deployment, api: I
     ids = ", ".join(str(c.id) for c in twins)
     assert f"2 destination connections in this workspace are titled 'Scratch' (ids {ids})" in str(ambiguous.value)
     assert "id= instead" in str(ambiguous.value)
+
+    # As the message says: by id (any destination type searched), the ambiguity is gone.
+    deployment.configure(find={"connection": twins[1].id})
+    assert deployment.up().outputs["found_connection"].value == [twins[1].id, "Scratch", "active"]
+    deployment.configure(find={"connection": 999, "destination_name": "sqlite"})
+    with pytest.raises(auto.CommandError) as unknown:
+        deployment.preview()
+    assert "no sqlite destination connection 999 in this workspace" in str(unknown.value)
+    assert "Traceback" not in str(unknown.value)
