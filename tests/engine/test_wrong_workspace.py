@@ -63,3 +63,24 @@ def test_refresh_and_destroy_with_another_workspace_keep_every_load(
     assert deployment.up().summary.resource_changes == {"same": 6}
     assert deployment.writes() == []
     assert len(deployment.resources()) == 5 and len(api.loads.list().to_list()) == 5
+
+
+def test_a_connection_seen_404_by_another_workspace_stays_in_the_stack_and_in_improvado(
+    deployment: Deployment, api: ImprovadoClient, token: str
+) -> None:
+    use_environment(deployment, token=token)
+    deployment.configure(connections={"wh": {"destination_name": "sqlite", "title": "Kept",
+                                             "connection_params": {"database": "kept.sqlite3"}}})
+    conn_id = deployment.up().outputs["wh"].value["connection_id"]
+
+    use_environment(deployment, username=EMULATOR_USER, password=EMULATOR_PASSWORD, workspace_id="2")
+    with pytest.raises(auto.CommandError) as refresh:
+        deployment.refresh()
+    assert f"destination connection {conn_id} answers 404" in str(refresh.value)
+    assert f"the stack keeps destination connection {conn_id}" in str(refresh.value)
+    assert len(deployment.resources(":DestinationConnection")) == 1
+    with pytest.raises(auto.CommandError) as destroy:
+        deployment.destroy()
+    assert f"the stack keeps destination connection {conn_id}" in str(destroy.value)
+    assert len(deployment.resources(":DestinationConnection")) == 1
+    assert api.destination_connections.get("sqlite", conn_id).title == "Kept"
