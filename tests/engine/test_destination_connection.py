@@ -184,3 +184,29 @@ def test_adopted_connection_then_destination_change_replaces_then_recheck(
     assert [(w["method"], w["path"]) for w in deployment.writes()] == [("PUT", f"{base}/recheck")]
     assert result.outputs["wh"].value["status"] == "active"
     assert deployment.preview().change_summary == {"same": 2}
+
+
+def test_deletion_policy_retain_leaves_the_connection_and_delete_deletes_it(
+    deployment: Deployment, api: ImprovadoClient
+) -> None:
+    def sqlite(title: str, policy: str) -> dict[str, Any]:
+        return {"destination_name": "sqlite", "title": title, "deletion_policy": policy,
+                "connection_params": {"database": f"{title.lower()}.sqlite3"}}
+
+    deployment.configure(connections={"kept": sqlite("Kept", "delete"), "gone": sqlite("Gone", "delete")})
+    outputs = deployment.up().outputs
+    kept, gone = outputs["kept"].value["connection_id"], outputs["gone"].value["connection_id"]
+    deployment.configure(connections={"kept": sqlite("Kept", "retain"), "gone": sqlite("Gone", "delete")})
+    deployment.clear_requests()
+    assert deployment.up().summary.resource_changes == {"same": 2, "update": 1}
+    assert deployment.writes() == []  # the policy is the provider's own: nothing sent
+
+    deployment.configure(connections={})
+    deployment.output.clear()
+    assert deployment.up().summary.resource_changes == {"same": 1, "delete": 2}
+    assert api.destination_connections.get("sqlite", kept).title == "Kept"
+    with pytest.raises(NotFoundError):
+        api.destination_connections.get("sqlite", gone)
+    said = "\n".join(deployment.output)
+    assert f"left destination connection {kept} ('Kept') in Improvado (deletion_policy=retain)" in said
+    assert f"deleted destination connection {gone} ('Gone')" in said
