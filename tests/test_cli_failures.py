@@ -84,3 +84,37 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(tmp_path: Path) -> None:
         assert "Traceback" not in stderr
         status = httpx.get(f"{server.url}{contract.LOADS_PATH}/{load['id']}", headers=headers).json()["status"]
         assert status in ("queued", "running")
+
+
+@pytest.mark.parametrize(
+    ("command", "method", "path", "needle"),
+    [
+        (["loads", "list"], "GET", contract.LOADS_PATH, "error: interrupted"),
+        (["loads", "create", "--data-table-id", "1", "--destination-connection-id", "1",
+          "--destination-table", "ctrl_c_create"], "POST", contract.LOADS_PATH, "may have taken effect"),
+    ],
+)
+def test_ctrl_c_in_any_command_is_one_line(
+    tmp_path: Path, command: list[str], method: str, path: str, needle: str
+) -> None:
+    settings = EmulatorSettings(data_dir=tmp_path / "data", port=0, token="ctrl-c-token")
+    with EmulatorServer(settings) as server:
+        httpx.post(f"{server.url}/_emulator/faults",
+                   json={"method": method, "path": path, "latency_ms": 60_000, "times": 1}).raise_for_status()
+        process = subprocess.Popen(
+            [str(SCRIPT), *command], env=_env(IMPROVADO_API_URL=server.url, IMPROVADO_API_TOKEN="ctrl-c-token"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            # The fault is used up when the command's request arrives: the command is then waiting for its answer.
+            while httpx.get(f"{server.url}/_emulator/faults").json():
+                assert time.monotonic() < deadline and process.poll() is None, "the request never arrived"
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 1
+    _one_error_line(stderr, needle)

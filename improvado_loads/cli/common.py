@@ -336,13 +336,25 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+#: Commands (by the first word of their function's name) whose request may have taken effect when cut.
+_WRITES = frozenset({"create", "update", "pause", "unpause", "delete", "run", "reauthorize", "recheck", "export"})
+
+
+def _interrupted(command: str) -> str:
+    """What to say after Ctrl-C: a write already sent may have been made, so look before sending it again."""
+    if command.split("_", 1)[0] in _WRITES:
+        return ("interrupted; what was already sent may have taken effect in Improvado: look (list or get) "
+                "before running the command again")
+    return "interrupted"
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Wrap a command body: every expected failure becomes one ``error:`` line and an exit status.
 
     :class:`UsageProblem`, :class:`~improvado_loads.errors.ConfigurationError` and a request
     refused before sending exit 2; any other :class:`~improvado_loads.errors.ImprovadoError`
-    (said in words by :func:`describe`), an HTTP or file system error, and
-    :class:`CommandFailed` exit 1.
+    (said in words by :func:`describe`), an HTTP or file system error, Ctrl-C (``interrupted``)
+    and :class:`CommandFailed` exit 1.
     """
 
     @functools.wraps(func)
@@ -367,6 +379,9 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(FAILURE_EXIT) from None
         except OSError as exc:
             _say_error(f"{exc.strerror or type(exc).__name__}: {exc.filename or exc}", secrets)
+            raise typer.Exit(FAILURE_EXIT) from None
+        except KeyboardInterrupt:
+            _say_error(_interrupted(func.__name__), secrets)
             raise typer.Exit(FAILURE_EXIT) from None
         except Exception as exc:
             httpx = sys.modules.get("httpx")
