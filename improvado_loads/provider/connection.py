@@ -154,8 +154,10 @@ class ConnectionProvider(ClientProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         args = {k: props.get(k, DEFAULTS.get(k)) for k in CONNECTION_INPUT_KEYS}
         args["adopt_connection_id"] = as_int(args["adopt_connection_id"])
-        if args["adopt_connection_id"] and args not in _IN_STACK:
+        adopt = args["adopt_connection_id"]
+        if adopt and _IN_STACK.may_adopt(args, int(adopt)):  # a replacement creates anew (handover.py)
             conn = self._adopt(args)
+            _IN_STACK.adopted(conn.id)
             warn_if_not_active(conn, "was adopted")
         else:
             conn = self.client.destination_connections.create(
@@ -223,7 +225,9 @@ class ConnectionProvider(ClientProvider):
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         policy = props.get("deletion_policy") or "delete"
         name, conn_id, title = str(props.get("destination_name")), int(id_), props.get("title")
-        if policy == "retain":
+        if _IN_STACK.taken_over(conn_id):  # a create-first replacement adopted this very connection
+            done = f"left destination connection {conn_id} ({title!r}) in Improvado: its replacement took it over"
+        elif policy == "retain":
             done = f"left destination connection {conn_id} ({title!r}) in Improvado (deletion_policy=retain)"
         else:
             try:
@@ -232,6 +236,7 @@ class ConnectionProvider(ClientProvider):
             except NotFoundError:
                 _confirm_gone(self.client, conn_id, props)
                 done = f"destination connection {conn_id} was already gone"
+            _IN_STACK.deleted(conn_id)
         sys.stderr.write(f"improvado: {done}\n")
         sys.stderr.flush()
 

@@ -132,8 +132,11 @@ class LoadProvider(ClientProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         self._wrote()
         args = plain(props, LOAD_INPUT_KEYS)
-        adopting = args["adopt_load_id"] and args not in _IN_STACK  # a replacement creates anew
+        # A replacement creates anew (see handover.py)
+        adopting = args["adopt_load_id"] and _IN_STACK.may_adopt(args, int(args["adopt_load_id"]))
         load = self._adopt(args) if adopting else self._create(args)
+        if adopting:
+            _IN_STACK.adopted(load.id)
         return CreateResult(str(load.id), self._outputs(args, self._set_paused(load, args["paused"])))
 
     def _set_paused(self, load: Load, paused: bool) -> Load:
@@ -231,8 +234,11 @@ class LoadProvider(ClientProvider):
         policy = props.get("deletion_policy") or contract.DEFAULT_DELETION_POLICY
         load_id = int(id_)
         try:
-            if policy == "delete":
+            if _IN_STACK.taken_over(load_id):  # a create-first replacement adopted this very load
+                done = f"left load {load_id} in Improvado: its replacement took it over (adopt_load_id)"
+            elif policy == "delete":
                 self.client.loads.delete(load_id)
+                _IN_STACK.deleted(load_id)
                 done = f"deleted load {load_id}"
             elif policy == "pause":
                 self.client.loads.pause(load_id)
@@ -241,6 +247,7 @@ class LoadProvider(ClientProvider):
                 done = f"left load {load_id} running in Improvado (deletion_policy=retain)"
         except NotFoundError:
             confirm_gone(self.client, load_id, props, "the deletion")
+            _IN_STACK.deleted(load_id)
             done = f"load {load_id} was already gone"
         # One write per line: several deletes run at once in one provider process.
         sys.stderr.write(f"improvado: {done}\n")

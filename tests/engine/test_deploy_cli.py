@@ -183,6 +183,32 @@ def test_replace_of_a_load_deletes_first_and_makes_a_new_load(program: Program, 
     assert [(load.id, load.destination_table) for load in api.loads.list()] == [(second, "a")]
 
 
+def test_replace_of_adopted_resources_keeps_nothing_pointing_at_nothing(program: Program, api: ImprovadoClient) -> None:
+    """``--replace`` on resources adopted by ``adopt_*_id`` (as ``export`` writes every one): the Load
+    is deleted then created anew (the adopt id is not taken again), and a DestinationConnection
+    whose create-first replacement takes the same connection over is not deleted under it."""
+    existing = api.loads.create(data_table_id=1, destination_connection_id=1, destination_table="a")
+    conn = {"destination_name": "sqlite", "title": "Local warehouse", "adopt_connection_id": 1,
+            "connection_params": {"database": "warehouse.sqlite3"}}  # fmt: skip
+    config = [*program.configure({"a": {**spec("a"), "adopt_load_id": existing.id}}),
+              "-c", f"test:connections={json.dumps({'w': conn})}"]  # fmt: skip
+    adopted = program.deploy("up", "--create", "--yes", *config)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert program.recorded()["a"] == existing.id
+    urns = {r["urn"].rsplit("::", 1)[-1]: r["urn"] for r in program.state()["resources"]}
+
+    replaced = program.deploy("up", "--stack", "dev", "--yes", "--replace", urns["a"], "--replace", urns["w"])
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    [load] = api.loads.list().to_list()
+    assert load.id != existing.id and program.recorded()["a"] == load.id
+    recorded_conn = next(int(r["id"]) for r in program.state()["resources"] if r["urn"] == urns["w"])
+    assert api.destination_connections.get("sqlite", recorded_conn).status == "active"  # still there
+
+    again = program.deploy("preview", "--stack", "dev", "--json")
+    assert again.returncode == 0, again.stderr
+    assert {step["op"] for step in json.loads(again.stdout)["steps"]} <= {"same"}
+
+
 def preview_on_a_terminal(program: Program, **env: str) -> bytes:
     """What ``deploy preview`` writes to a terminal (a pty), with ``env`` added."""
     leader, follower = pty.openpty()
