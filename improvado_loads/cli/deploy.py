@@ -217,7 +217,14 @@ def _say_interrupted(stacks: Stacks, stack: str, operation: str) -> None:
 
 
 def _confirm(what: str) -> None:
-    if not typer.confirm(f"Do you want to perform this {what}?", default=False):
+    try:
+        confirmed = typer.confirm(f"Do you want to perform this {what}?", default=False)
+    except typer.Abort:  # no answer (stdin closed, not a terminal)
+        typer.echo("")  # end the unanswered prompt's line
+        raise UsageProblem(
+            f"no {what} done: nothing answered the confirmation (pass --yes to go ahead without asking)"
+        ) from None
+    if not confirmed:
         typer.echo("Nothing changed.", err=True)
         raise typer.Exit(1)
 

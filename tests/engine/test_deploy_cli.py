@@ -263,6 +263,13 @@ def test_refresh_and_destroy_show_what_they_will_change_before_asking(program: P
     up = program.deploy("up", "--stack", "dev", input="n\n")
     assert up.returncode == 1 and "Previewing update" in up.stdout
 
+    unanswered = program.deploy("destroy", "--stack", "dev", input="")  # stdin closed: nobody to ask
+    assert unanswered.returncode == 2
+    assert unanswered.stderr.strip().splitlines() == [
+        "error: no destroy done: nothing answered the confirmation (pass --yes to go ahead without asking)"
+    ]
+    assert live_tables(api) == ["a"]
+
     assert program.deploy("refresh", "--stack", "dev", input="y\n").returncode == 0
     assert set(program.recorded()) == {"a"}
 
