@@ -206,9 +206,11 @@ CONNECTION_TITLE_MAX: Final = 255
 #: How long the connection test waits for the destination to answer.
 CONNECTION_CHECK_TIMEOUT_SECONDS: Final = 5
 #: The status a connection has after a passed / failed test; ``initializing``
-#: is only seen on connections that were never tested.
+#: is seen on connections never tested, and while a create's first test runs
+#: (the connection exists from the start, so a create whose answer was lost finds it).
 CONNECTION_ACTIVE: Final = "active"
 CONNECTION_ERROR: Final = "error"
+CONNECTION_INITIALIZING: Final = "initializing"
 #: What a load's run says (``error_text``) when its connection was deleted.
 DELETED_CONNECTION_ERROR: Final = (
     "destination connection {connection_id} was deleted ('{title}'): this load cannot run; "

@@ -7,8 +7,12 @@ and loads go only into active connections and write where the params say.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import socket
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -326,6 +330,50 @@ def test_a_create_whose_answer_was_lost_is_made_once(
     )
     assert [c.id for c in api.destination_connections.find_by_title("sqlite", "Lost")] == [created.id]
 
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A loopback port that accepts TCP and never answers: a connection test there lasts its whole timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    for conn in [*held, server]:
+        conn.close()
+
+
+def test_a_create_whose_answer_is_lost_while_the_connection_is_tested_is_made_once(
+    emulator: EmulatorServer, postgres_params: dict[str, Any], silent_server: int
+) -> None:
+    """The connection exists (initializing) while it is tested, so the lost answer's look-up finds it."""
+    params = pg_params(postgres_params, host="127.0.0.1", port=silent_server)
+    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN, retry=FAST,
+                         timeout=httpx.Timeout(1.0, connect=5.0)) as impatient:
+        made = impatient.destination_connections.create(destination_name="postgresql", title="Slow to test",
+                                                        connection_params=params)
+    assert made.status == "initializing"
+    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN, retry=FAST) as api:
+        for _ in range(200):  # the test ends by its connect timeout (bounded)
+            [conn] = api.destination_connections.find_by_title("postgresql", "Slow to test")
+            if conn.status != "initializing":
+                break
+            time.sleep(0.1)
+        assert conn.id == made.id and conn.status == "error" and conn.status_message
+        assert len(api.destination_connections.find_by_title("postgresql", "Slow to test")) == 1
 
 def test_client_side_validation_names_the_field(api: ImprovadoClient) -> None:
     with pytest.raises(InvalidRequestError) as caught:

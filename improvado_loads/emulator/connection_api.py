@@ -19,6 +19,7 @@ from improvado_loads.emulator.connection_check import check_connection
 from improvado_loads.emulator.deps import EmulatorDep, JsonBody, PathId, WorkspaceId
 from improvado_loads.emulator.pagination import paginate
 from improvado_loads.emulator.serializers import connection_json
+from improvado_loads.emulator.store import ConnectionRow
 
 __all__ = ["router"]
 
@@ -42,11 +43,21 @@ def list_connections(
 def create_connection(
     destination_name: str, emulator: EmulatorDep, workspace_id: WorkspaceId, raw: JsonBody
 ) -> JSONResponse:
-    """Create and test a connection → 201, ``active`` or ``error`` with ``status_message``."""
+    """Create and test a connection → 201, ``active`` or ``error`` with ``status_message``.
+
+    The connection is stored (``initializing``) before its test, so that a client whose
+    answer was lost while the destination was slow to answer finds it instead of making
+    a second one.
+    """
     new = connections.parse_create(destination_name, raw)
+    with emulator.store.session() as session:
+        connection_id = connections.create_connection(session, workspace_id, new).id
     result = check_connection(destination_name, new.params, emulator.settings.data_dir)
     with emulator.store.session() as session:
-        connection = connections.create_connection(session, workspace_id, new, result)
+        connection = session.get(ConnectionRow, connection_id)
+        assert connection is not None  # rows are never removed (a delete is soft)
+        if connection.params == new.params:  # not reauthorized meanwhile
+            connections.apply_check(connection, result)
         return JSONResponse(connection_json(connection), status_code=201)
 
 

@@ -153,15 +153,15 @@ def apply_check(connection: ConnectionRow, result: CheckResult) -> None:
     connection.status_message = result.message
 
 
-def create_connection(session: Session, workspace_id: int, new: NewConnection, result: CheckResult) -> ConnectionRow:
-    """Insert a tested connection (a failed test still creates it, with status ``error``)."""
+def create_connection(session: Session, workspace_id: int, new: NewConnection) -> ConnectionRow:
+    """Insert a connection, ``initializing`` until its test ends (a failed test leaves it in ``error``)."""
     connection = ConnectionRow(
         workspace_id=workspace_id,
         title=new.title,
         destination_type=new.destination_name,
         create_load_for_new_tables=new.create_load_for_new_tables,
-        status=result.status,
-        status_message=result.message,
+        status=contract.CONNECTION_INITIALIZING,
+        status_message=None,
         seed_key="",
     )
     apply_params(connection, new.params)
