@@ -9,6 +9,7 @@ provider and the emulator all read these names.
 from __future__ import annotations
 
 import json
+import re
 from typing import Final
 
 #: Documented (endpoint index): the production host.
@@ -147,9 +148,10 @@ def holds_credential(key: str, value: str) -> bool:
     """Whether stack config ``key=value`` holds a credential: by its key, or a JSON value with one inside.
 
     ``-c 'app:warehouse={"host": "h", "password": "p"}'`` is a secret too: a non-empty string
-    under a credential-like key anywhere in a JSON object or list.
+    under a credential-like key anywhere in a JSON object or list; and so is any value holding
+    a URL with a password (``improvado:apiUrl=http://user:pw@host``, a DSN under any key).
     """
-    if is_credential_key(key):
+    if is_credential_key(key) or _URL_WITH_PASSWORD.search(value):
         return True
     try:
         document = json.loads(value)
@@ -166,6 +168,10 @@ def holds_credential(key: str, value: str) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+#: A URL holding a password (``scheme://user:password@host``): an API URL or a DSN with its credentials.
+_URL_WITH_PASSWORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#@\s\"]*:[^/?#@\s\"]+@")
 
 
 # --- tokens (documented: 30 minutes, renewed by each use) -------------------

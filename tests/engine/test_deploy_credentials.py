@@ -29,6 +29,11 @@ def test_credential_keys() -> None:
     assert not holds_credential("app:warehouse", '{"host": "h", "secret_password": true, "password": ""}')
     assert not holds_credential("test:loads", json.dumps({"ads": ADS}))
     assert not holds_credential("app:title", "my password is not json")
+    # A URL with a password in it, alone or inside JSON, whatever the key.
+    assert holds_credential("improvado:apiUrl", "http://admin:pw@127.0.0.1:8765")
+    assert holds_credential("app:warehouse", '{"url": "postgresql://u:pw@db:5432/w"}')
+    assert not holds_credential("improvado:apiUrl", "http://127.0.0.1:8765")
+    assert not holds_credential("app:note", "mailto:someone@example.com")
 
 
 def test_a_token_given_as_plain_config_is_stored_as_a_secret(
