@@ -61,7 +61,8 @@ class DestinationConnectionArgs:
         no data is deleted) or ``retain`` (leave it in Improvado).
     :param adopt_connection_id: take over this existing connection instead of creating one. A
         one-time handover, as ``adopt_load_id``: only the first create reads it, aligning the title
-        and flag; the params are not sent (the API cannot show them to compare) until one changes.
+        and flag; the params are not sent (the API cannot show them to compare) until one changes,
+        or the connection fails its test (the next ``up`` then sends the program's params).
     """
 
     destination_name: pulumi.Input[str]

@@ -9,7 +9,9 @@ create     one POST (the API tests the connection; a failed test is recorded
            ``adopt_connection_id``, a GET and maybe a PATCH
 read       one GET: title, flag, status, status_message; params are kept as the
            program gave them (the API never returns them)
-update     reauthorize (PUT params) or recheck, then PATCH title/flag if changed
+update     reauthorize (PUT params) or, for a connection not active, recheck
+           (and when that fails, reauthorize with the program's params: an
+           adopted connection's stored ones may differ); then PATCH title/flag
 delete     per ``deletion_policy``: DELETE, or nothing (``retain``)
 =========  ==================================================================
 
@@ -213,6 +215,10 @@ class ConnectionProvider(ClientProvider):
             warn_if_not_active(conn, "was reauthorized")
         elif olds.get("status") != contract.CONNECTION_ACTIVE:
             conn = conns.recheck(name, conn_id)
+            if conn.status != contract.CONNECTION_ACTIVE:
+                # Its stored params may not be the program's (adopted, or changed outside Pulumi):
+                # send the program's, which the API tests in turn.
+                conn = conns.reauthorize(name, conn_id, params_of(args))
             warn_if_not_active(conn, "was tested again")
         patch = {k: args[k] for k in PATCH_KEYS if olds.get(k) != args[k]}
         if patch:

@@ -210,3 +210,26 @@ def test_deletion_policy_retain_leaves_the_connection_and_delete_deletes_it(
     said = "\n".join(deployment.output)
     assert f"left destination connection {kept} ('Kept') in Improvado (deletion_policy=retain)" in said
     assert f"deleted destination connection {gone} ('Gone')" in said
+
+
+def test_an_adopted_connection_whose_stored_password_is_stale_gets_the_programs_params(
+    deployment: Deployment, api: ImprovadoClient, role: dict[str, Any]
+) -> None:
+    stale = api.destination_connections.create(
+        destination_name="postgresql", title="Made by hand",
+        connection_params={**role["params"], "password": f"stale-{secrets.token_hex(8)}"})
+    assert stale.status == "error"
+    adopted = {"destination_name": "postgresql", "title": "Made by hand", "connection_params": role["params"],
+               "secret_password": True, "adopt_connection_id": stale.id}
+    deployment.configure(connections={"wh": adopted}, passwords={"wh": role["password"]})
+    result = deployment.up()
+    assert result.outputs["wh"].value["status"] == "error"  # taken over as it is: the params are not sent
+
+    # The next up tests it again; the stored params still fail, so it sends the program's (which pass).
+    deployment.clear_requests()
+    result = deployment.up()
+    base = f"/api/v3/destinations/postgresql/connections/{stale.id}"
+    assert [(w["method"], w["path"]) for w in deployment.writes()] == [("PUT", f"{base}/recheck"), ("PUT", base)]
+    assert result.outputs["wh"].value == {"connection_id": stale.id, "status": "active", "status_message": None,
+                                          "title": "Made by hand"}
+    assert deployment.preview().change_summary == {"same": 2}
