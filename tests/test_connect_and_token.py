@@ -23,6 +23,7 @@ import pytest
 from improvado_loads import (
     APIConnectionError,
     AuthenticationError,
+    ConfigurationError,
     ImprovadoClient,
     RateLimitedError,
     RetryPolicy,
@@ -159,3 +160,10 @@ def test_a_create_through_a_throttled_then_failing_token_exchange_makes_one_load
     token_posts = [r for r in httpx.get(f"{server.url}/_emulator/requests").json()
                    if r["path"] == "/api/v3/token"]
     assert len(token_posts) == 3
+
+
+@pytest.mark.parametrize("workspace_id", ["99999999999999999999", "0", "-3", 2**63])
+def test_a_workspace_id_out_of_range_is_refused_before_sending(workspace_id: str | int) -> None:
+    """Not a 400 from /token said as refused credentials: the setting itself is wrong, and named."""
+    with pytest.raises(ConfigurationError, match="the workspace id must be from 1 to"):
+        ImprovadoClient(base_url="http://api.test", username="u", password="p", workspace_id=workspace_id)

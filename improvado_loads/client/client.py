@@ -27,9 +27,12 @@ def parse_workspace_id(value: str | int | None) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise ConfigurationError(f"the workspace id must be a whole number, got {value!r}") from None
+    if not 1 <= number <= contract.MAX_ID:
+        raise ConfigurationError(f"the workspace id must be from 1 to {contract.MAX_ID}, got {number}")
+    return number
 
 
 class ImprovadoClient:
