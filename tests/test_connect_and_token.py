@@ -167,3 +167,23 @@ def test_a_workspace_id_out_of_range_is_refused_before_sending(workspace_id: str
     """Not a 400 from /token said as refused credentials: the setting itself is wrong, and named."""
     with pytest.raises(ConfigurationError, match="the workspace id must be from 1 to"):
         ImprovadoClient(base_url="http://api.test", username="u", password="p", workspace_id=workspace_id)
+
+
+def test_the_emulators_own_throttle_is_waited_out_by_the_right_credentials(
+    emulator_settings: EmulatorSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real throttle (made short: 2 failures in 2 s): a guesser's failures make the right user wait, not fail."""
+    from improvado_loads.emulator import core
+    from improvado_loads.emulator.auth import LoginThrottle
+
+    monkeypatch.setattr(core, "LoginThrottle", lambda: LoginThrottle(allowed=2, window=2))
+    settings = replace(emulator_settings, username="ana", password="right-password")
+    with EmulatorServer(settings) as server:
+        for _ in range(2):
+            wrong = httpx.post(f"{server.url}/api/v3/token", json={"workspace_id": 1}, auth=("ana", "wrong"))
+            assert wrong.status_code == 401
+        assert httpx.post(f"{server.url}/api/v3/token", json={"workspace_id": 1},
+                          auth=("ana", "right-password")).status_code == 429
+        with ImprovadoClient(base_url=server.url, username="ana", password="right-password", workspace_id=1,
+                             retry=FAST) as client:
+            assert client.data_tables.get(1).id == 1
