@@ -14,8 +14,9 @@ title that matches several). They read; they never manage anything.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -104,6 +105,17 @@ def program_client() -> ImprovadoClient:
 T = TypeVar("T")
 
 
+@contextlib.contextmanager
+def _api_errors(what: str) -> Iterator[None]:
+    """Any API failure of a look-up (unreachable, refused, 5xx after retries) fails the program in one line."""
+    try:
+        yield
+    except pulumi.RunError:
+        raise
+    except ImprovadoError as exc:
+        raise pulumi.RunError(f"{what}: {exc}") from None
+
+
 def closest(title: str, candidates: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
     """The candidates (id, title) whose titles are closest to ``title``, best first."""
     by_title: dict[str, list[int]] = {}
@@ -154,14 +166,14 @@ def get_data_table(
     client = program_client()
 
     def by_id(value: Any) -> DataTableInfo:
-        with client:
+        with client, _api_errors("the look-up failed"):
             try:
                 return DataTableInfo.from_model(client.data_tables.get(int(value)))
             except NotFoundError:
                 raise pulumi.RunError(f"no data table {int(value)} in this workspace") from None
 
     def by_title(value: Any) -> DataTableInfo:
-        with client:
+        with client, _api_errors("the look-up failed"):
             tables = client.data_tables.list().to_list()
         found = _one_by_title("data table", "in this workspace", str(value), tables, lambda t: (t.id, t.title))
         return DataTableInfo.from_model(found)
@@ -188,7 +200,7 @@ def get_destination_connection(
 
     def by_id(args: list[Any]) -> ConnectionInfo:
         value, name = args
-        with client:
+        with client, _api_errors("the look-up failed"):
             try:
                 conns = client.destination_connections
                 found = conns.get(str(name), int(value)) if name else conns.find(int(value))
@@ -199,7 +211,7 @@ def get_destination_connection(
 
     def by_title(args: list[Any]) -> ConnectionInfo:
         value, name = args
-        with client:
+        with client, _api_errors("the look-up failed"):
             conns = client.destination_connections
             every = list(conns.list(str(name)) if name else conns.list_all())
         where = f"of {name}" if name else "in this workspace"

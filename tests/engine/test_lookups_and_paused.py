@@ -81,3 +81,18 @@ def test_look_ups_find_one_or_name_the_candidates(deployment: Deployment, api: I
         deployment.preview()
     assert "no sqlite destination connection 999 in this workspace" in str(unknown.value)
     assert "Traceback" not in str(unknown.value)
+
+
+def test_a_look_up_that_cannot_reach_the_api_is_one_line(deployment: Deployment) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = int(sock.getsockname()[1])
+    deployment.configure(find={"table": "Google Ads campaign performance"})
+    deployment.stack.set_config("improvado:apiUrl", auto.ConfigValue(f"http://127.0.0.1:{closed}"))
+    with pytest.raises(auto.CommandError) as refused:
+        deployment.preview()
+    assert f"the look-up failed: GET /api/v3/data-tables: cannot connect to http://127.0.0.1:{closed}" in str(
+        refused.value)
+    assert "Traceback" not in str(refused.value)
