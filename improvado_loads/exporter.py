@@ -368,7 +368,14 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
     lines += ["", "# --- loads ---"]
     # Loads that already share a destination table in the source workspace must say so, or the
     # copies would be refused (one table, one load, unless allowed).
-    targets = Counter((load.destination_connection_id, load.destination_table) for load in plan.loads)
+    def shares_table(load: Load) -> bool:
+        return any(
+            other.id != load.id
+            and other.destination_connection_id == load.destination_connection_id
+            and contract.same_destination_table(other.destination_table, load.destination_table)
+            for other in plan.loads
+        )
+
     for load in plan.loads:
         name = plan.load_names[load.id]
         conn = plan.connection(int(load.destination_connection_id or 0))
@@ -391,7 +398,7 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
             f"        load_historical_data={bool(load.load_historical_data)},",
             *(
                 ["        allow_shared_table=True,"]
-                if targets[(load.destination_connection_id, load.destination_table)] > 1
+                if shares_table(load)
                 else []
             ),
             f"        adopt_load_id=adopt.get(\"loads\", {{}}).get({_string(name)}),",

@@ -124,11 +124,16 @@ def test_loads_sharing_a_table_say_so_and_no_other_does() -> None:
         make_load(2, 2, "Ads by account", "ads_daily"),
         make_load(3, 3, "Totals", "totals"),
         make_load(4, 3, "Totals", "ads_daily", connection=2),
+        make_load(5, 2, "Ads by account", "public.Totals"),
+        make_load(6, 1, "Ads", "s1.spend"),
+        make_load(7, 2, "Ads by account", "s2.spend"),
     ]
     program = render_program(plan_export(loads, CONNECTIONS))
     compile(program, "__main__.py", "exec")
     blocks = {int(block.split(":", 1)[0]): block for block in program.split("# Load ")[1:]}
-    assert ["allow_shared_table=True" in blocks[load_id] for load_id in (1, 2, 3, 4)] == [True, True, False, False]
+    shared = ["allow_shared_table=True" in blocks[load_id] for load_id in range(1, 8)]
+    # One table under other spellings (`totals`, `public.Totals`) is shared too; s1.spend and s2.spend are two.
+    assert shared == [True, True, True, False, True, False, False]
 
 
 def test_connections_managed_elsewhere_are_found_by_title() -> None:
