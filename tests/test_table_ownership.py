@@ -134,3 +134,39 @@ def test_a_table_of_another_emulator_is_foreign(
         db.execute(f"update {OWNERSHIP_TABLE} set emulator_id = 'another-emulator'")
     done = run_to_end(client, load.id, date_from=first, date_to=last)
     assert done.status == "failed" and "was not created by Improvado" in (done.error_text or "")
+
+
+def test_a_login_with_its_own_schema_keeps_its_records_there(
+    emulator: EmulatorServer, client: ImprovadoClient, postgres_dsn: str, postgres_params: dict[str, object]
+) -> None:
+    """Records live beside the tables they record: another login's ``public._improvado_loads`` (which
+    PostgreSQL's search path makes visible, but not readable) never stands in for this login's own."""
+    first, last = newest_days(emulator)
+    dates = {"date_from": first, "date_to": last}
+    # The superuser's connection (seeded connection 2) writes into public first: its records go to public.
+    superuser = client.loads.create(data_table_id=DAILY, destination_connection_id=2,
+                                    destination_table=f"public.su_{uuid.uuid4().hex[:8]}")
+    assert run_to_end(client, superuser.id, **dates).status == "success"
+    name, password = f"login_{uuid.uuid4().hex[:8]}", f"pw-{uuid.uuid4().hex}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as db:
+        db.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{password}'")
+        db.execute(f"CREATE SCHEMA {name} AUTHORIZATION {name}")
+    try:
+        params = {**{k: postgres_params[k] for k in ("host", "port", "database")}, "user": name,
+                  "password": password, "schema": name}
+        conn = client.destination_connections.create(destination_name="postgresql", title=name,
+                                                     connection_params=params)
+        assert conn.status == "active", conn.status_message
+        load = client.loads.create(data_table_id=DAILY, destination_connection_id=conn.id, destination_table="ads")
+
+        done = run_to_end(client, load.id, **dates)
+
+        assert (done.status, done.error_text) == ("success", None)
+        with psycopg.connect(postgres_dsn) as db:
+            recorded = db.execute(f"select load_id from {name}.{OWNERSHIP_TABLE}").fetchall()
+        assert recorded == [(load.id,)]
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as db:
+            db.execute(f"DROP SCHEMA {name} CASCADE")
+            db.execute(f"DROP OWNED BY {name}")
+            db.execute(f"DROP ROLE {name}")

@@ -2,7 +2,7 @@
 
 The emulator writes only into tables it created. When it creates a destination
 table it records, in the same transaction and in the same database, a row of
-the small metadata table ``_improvado_loads``: (destination table name,
+the small metadata table ``_improvado_loads`` of that table's schema: (destination table name,
 emulator instance, connection, load). A run into a table that exists without
 such a row (a table of someone else's warehouse, or of another emulator) fails
 with :class:`ForeignTableError` before anything is deleted or inserted, and
@@ -22,23 +22,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, MetaData, Table, Text, inspect, select
+from sqlalchemy import BigInteger, Column, MetaData, Table, Text, inspect, select, text
 from sqlalchemy.engine import Connection
 
 __all__ = ["OWNERSHIP_TABLE", "ForeignTableError", "Owner", "claim"]
 
-#: Name of the metadata table, in the destination's default schema.
+#: Name of the metadata table, in the schema of the tables it records.
 OWNERSHIP_TABLE = "_improvado_loads"
 
-_metadata = MetaData()
-_owners = Table(
-    OWNERSHIP_TABLE,
-    _metadata,
-    Column("destination_table", Text, primary_key=True),
-    Column("emulator_id", Text, primary_key=True),
-    Column("connection_id", BigInteger, primary_key=True),
-    Column("load_id", BigInteger, primary_key=True),
-)
+
+def _owners_table(schema: str | None) -> Table:
+    """The metadata table in ``schema``: beside the tables it records, so that a login that owns a
+    schema keeps its records there, never in one that another login's records made visible."""
+    return Table(
+        OWNERSHIP_TABLE,
+        MetaData(),
+        Column("destination_table", Text, primary_key=True),
+        Column("emulator_id", Text, primary_key=True),
+        Column("connection_id", BigInteger, primary_key=True),
+        Column("load_id", BigInteger, primary_key=True),
+        schema=schema,
+    )
+
+
+def _schema_of(conn: Connection, schema: str | None) -> str | None:
+    """The table's schema, the connection's current one when the name has none (SQLite: none)."""
+    if schema is not None or conn.dialect.name == "sqlite":
+        return schema
+    current = conn.execute(text("SELECT current_schema()")).scalar()
+    return str(current) if current else None
 
 
 class ForeignTableError(Exception):
@@ -65,7 +77,8 @@ def claim(conn: Connection, name: str, physical: str, schema: str | None, owner:
     """
     inspector = inspect(conn)
     exists = inspector.has_table(physical, schema=schema)
-    known = inspector.has_table(OWNERSHIP_TABLE)
+    _owners = _owners_table(_schema_of(conn, schema))
+    known = inspector.has_table(OWNERSHIP_TABLE, schema=_owners.schema)
     rows = (
         conn.execute(
             select(_owners.c.load_id).where(
