@@ -17,6 +17,8 @@ from pathlib import Path
 
 from improvado_loads.provider.profiling import PROFILE_ENV
 
+#: ``__provider`` of a Load in a stack state written before providers pickled without state.
+OLD_STATE = "gASVOAAAAAAAAACMHWltcHJvdmFkb19sb2Fkcy5wcm92aWRlci5sb2FklIwMTG9hZFByb3ZpZGVylJOUKYGUfZRiLg=="
 #: What only a call to the API needs.
 HTTP_STACK = ("httpx", "httpcore", "h11", "tenacity", "rich", "pygments")
 
@@ -105,3 +107,27 @@ def test_the_provider_process_profiles_itself_when_asked(tmp_path: Path) -> None
     unset = subprocess.run([sys.executable, "-c", off], capture_output=True, text=True, timeout=120,
                            env={k: v for k, v in os.environ.items() if k != PROFILE_ENV})
     assert unset.returncode == 0, unset.stderr
+
+
+def test_thousands_of_our_resources_in_one_program_pickle_without_recursion() -> None:
+    """Pulumi's serialize_provider wraps pickle's dict writer once more per dynamic resource; ours pickle no dict."""
+    probe = f"OLD_STATE = {OLD_STATE!r}\n" + textwrap.dedent(
+        """
+        import base64, pickle
+        from pulumi.dynamic.dynamic import serialize_provider
+        from improvado_loads.provider import LoadProvider, LoadRunProvider
+        from improvado_loads.provider.connection import ConnectionProvider
+        for _ in range(1000):
+            for cls in (LoadProvider, LoadRunProvider, ConnectionProvider):
+                blob = serialize_provider(cls())
+        provider = pickle.loads(base64.b64decode(blob))
+        assert type(provider) is ConnectionProvider and provider.__dict__ == {}
+        # A stack state written before: the class and an empty dict of state.
+        old = pickle.loads(base64.b64decode(OLD_STATE))
+        assert type(old) is LoadProvider and old.__dict__ == {}
+        print("OK")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "OK"

@@ -18,18 +18,23 @@ if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
 class ClientProvider(ResourceProvider):
     """A dynamic provider that talks to Improvado through :class:`ImprovadoClient`.
 
-    The instance is pickled by reference into the stack state, so it holds
-    nothing when pickled (``__getstate__`` drops everything). The client is made
-    on first use, in the provider process, from the config that
+    The instance is pickled by reference into the stack state, as its class alone
+    (``__reduce__``): no state, so nothing of it (a client, credentials) is ever
+    pickled. Pickling no dict also keeps the program clear of a leak in Pulumi's
+    ``serialize_provider``, which wraps pickle's dict writer once more at every
+    dynamic resource, so that each dict pickled walks every wrapper so far and a
+    program of about a thousand such resources died in a ``RecursionError``. The
+    client is made on first use, in the provider process, from the config that
     :meth:`configure` received (or the environment).
     """
 
     serialize_as_secret_always = False
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {}
+    def __reduce__(self) -> tuple[type[ClientProvider], tuple[()]]:
+        return (type(self), ())
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        # States written before ``__reduce__`` hold an empty dict here.
         self.__dict__.update(state)
 
     def configure(self, req: ConfigureRequest) -> None:
