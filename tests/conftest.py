@@ -33,6 +33,23 @@ EMULATOR_USER = "tester"
 EMULATOR_PASSWORD = "tester-password"
 
 
+class FakeTime:
+    """A clock and a sleep that only advance each other: waits are recorded, never slept."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        """The fake monotonic time."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Record the wait and move the clock on by it."""
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def _postgres_bindir() -> Path:
     """Where initdb and pg_ctl live: ``pg_config --bindir``, else the newest /usr/lib/postgresql/*/bin."""
     pg_config = shutil.which("pg_config")

@@ -30,6 +30,7 @@ from improvado_loads import (
 )
 from improvado_loads.client.throttle import RateGate
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from tests.conftest import FakeTime
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
 FAST = RetryPolicy(max_retries=3, backoff_base=0.01, backoff_max=0.05)
@@ -77,19 +78,6 @@ def test_a_dropped_answer_is_still_retried() -> None:
                          transport=httpx.MockTransport(answer)) as client:
         assert client.data_tables.get(1).id == 1
     assert len(calls) == 2
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_a_throttled_token_exchange_waits_for_retry_after_then_succeeds() -> None:

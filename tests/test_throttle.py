@@ -7,19 +7,7 @@ import pytest
 
 from improvado_loads import ImprovadoClient, RateLimitedError, RetryPolicy
 from improvado_loads.client.throttle import RateGate
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+from tests.conftest import FakeTime
 
 
 def test_the_gate_holds_every_caller_until_the_latest_retry_after() -> None:
