@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import typer
 from rich.table import Table
 
 from improvado_loads.cli.common import (
@@ -14,8 +13,7 @@ from improvado_loads.cli.common import (
     client_for,
     handle_errors,
     new_app,
-    print_json,
-    stdout_console,
+    print_list,
     text,
 )
 from improvado_loads.models import DataTable
@@ -68,9 +66,4 @@ def list_data_tables(
     """
     with client_for(api_url, token, workspace_id) as client:
         tables = client.data_tables.list().to_list()
-    if output is OutputFormat.JSON:
-        print_json([item.model_dump(mode="json") for item in tables])
-    elif not tables:
-        typer.echo("No data tables.")
-    else:
-        stdout_console().print(data_tables_table(tables))
+    print_list(tables, output, data_tables_table, "No data tables.")

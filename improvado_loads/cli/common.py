@@ -43,6 +43,7 @@ from improvado_loads.errors import (
 )
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.console import Console
     from rich.text import Text
 
@@ -63,11 +64,13 @@ __all__ = [
     "WorkspaceIdOption",
     "client_for",
     "configure_logging",
+    "confirm",
     "describe",
     "error_line",
     "handle_errors",
     "new_app",
     "print_json",
+    "print_list",
     "readable_placeholders",
     "stderr_console",
     "stdout_console",
@@ -334,6 +337,7 @@ def configure_logging(verbose: bool) -> None:
 
 P = ParamSpec("P")
 R = TypeVar("R")
+M = TypeVar("M", bound="BaseModel")
 
 
 #: Commands (by the first word of their function's name) whose request may have taken effect when cut.
@@ -595,9 +599,33 @@ def stderr_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def confirm(question: str, *, unanswered: str, err: bool = True) -> bool:
+    """Ask ``question`` (default no) on stderr, or stdout with ``err=False``; the answer.
+
+    With nothing to answer it (stdin closed, not a terminal), the prompt's line is
+    ended and a :class:`UsageProblem` says ``unanswered``.
+    """
+    try:
+        answer: bool = typer.confirm(question, default=False, err=err)
+    except typer.Abort:
+        typer.echo("", err=err)  # end the unanswered prompt's line
+        raise UsageProblem(unanswered) from None
+    return answer
+
+
 def print_json(data: Any) -> None:
     """Print data as indented JSON on stdout (no colours, no wrapping: for scripts)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def print_list(items: list[M], output: OutputFormat, table: Callable[[list[M]], Any], empty: str) -> None:
+    """Print API objects on stdout: a JSON array, else the readable ``table`` of them, or ``empty`` if none."""
+    if output is OutputFormat.JSON:
+        print_json([item.model_dump(mode="json") for item in items])
+    elif not items:
+        typer.echo(empty)
+    else:
+        stdout_console().print(table(items))
 
 
 def text(value: object) -> Text:

@@ -23,7 +23,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import pulumi  # noqa: F401  (the [pulumi] extra: deploy's language host stand-in and recover need it)
 import typer
 
-from improvado_loads.cli.common import CommandFailed, UsageProblem, handle_errors, new_app
+from improvado_loads.cli.common import CommandFailed, UsageProblem, confirm, handle_errors, new_app
 from improvado_loads.contract import holds_credential
 from improvado_loads.deploy.stacks import PulumiFailed, Stacks, project_name
 
@@ -217,16 +217,21 @@ def _say_interrupted(stacks: Stacks, stack: str, operation: str) -> None:
 
 
 def _confirm(what: str) -> None:
-    try:
-        confirmed = typer.confirm(f"Do you want to perform this {what}?", default=False)
-    except typer.Abort:  # no answer (stdin closed, not a terminal)
-        typer.echo("")  # end the unanswered prompt's line
-        raise UsageProblem(
-            f"no {what} done: nothing answered the confirmation (pass --yes to go ahead without asking)"
-        ) from None
-    if not confirmed:
+    unanswered = f"no {what} done: nothing answered the confirmation (pass --yes to go ahead without asking)"
+    if not confirm(f"Do you want to perform this {what}?", unanswered=unanswered, err=False):
         typer.echo("Nothing changed.", err=True)
         raise typer.Exit(1)
+
+
+def _apply(stacks: Stacks, stack: str, operation: str, flags: list[str], *, yes: bool) -> None:
+    """Run ``pulumi <operation>`` (up, refresh, destroy); unless ``yes``, show its preview and ask first."""
+    if not yes:
+        if operation == "up":
+            _engine(stacks, stack, "preview", ["preview", *flags])
+        else:
+            _engine(stacks, stack, operation, [operation, "--preview-only", *flags])
+        _confirm("update" if operation == "up" else operation)
+    _engine(stacks, stack, operation, [operation, "--yes", "--skip-preview", *flags])
 
 
 def _no_json_prompt(json_: bool, yes: bool) -> None:
@@ -295,10 +300,7 @@ def up(
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, config, secret_from_env, create=create)
     flags = _flags(stack, target=target, replace=replace, refresh=refresh, diff=diff, json_=json_, parallel=parallel)
-    if not yes:
-        _engine(stacks, stack, "preview", ["preview", *flags])
-        _confirm("update")
-    _engine(stacks, stack, "up", ["up", "--yes", "--skip-preview", *flags])
+    _apply(stacks, stack, "up", flags, yes=yes)
 
 
 @app.command("refresh")
@@ -323,10 +325,7 @@ def refresh(
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, None, None)
     flags = _flags(stack, target=target, diff=diff, json_=json_, parallel=parallel)
-    if not yes:
-        _engine(stacks, stack, "refresh", ["refresh", "--preview-only", *flags])
-        _confirm("refresh")
-    _engine(stacks, stack, "refresh", ["refresh", "--yes", "--skip-preview", *flags])
+    _apply(stacks, stack, "refresh", flags, yes=yes)
 
 
 @app.command("destroy")
@@ -352,10 +351,7 @@ def destroy(
     _no_json_prompt(json_, yes)
     stacks = _open(cwd, stack, None, None)
     flags = _flags(stack, target=target, refresh=refresh, diff=diff, json_=json_, parallel=parallel)
-    if not yes:
-        _engine(stacks, stack, "destroy", ["destroy", "--preview-only", *flags])
-        _confirm("destroy")
-    _engine(stacks, stack, "destroy", ["destroy", "--yes", "--skip-preview", *flags])
+    _apply(stacks, stack, "destroy", flags, yes=yes)
 
 
 @app.command("recover")

@@ -27,7 +27,7 @@ from improvado_loads.cli.common import (
     handle_errors,
     new_app,
     print_json,
-    stdout_console,
+    print_list,
     text,
 )
 from improvado_loads.errors import NotFoundError
@@ -116,13 +116,10 @@ def connections_table(connections: list[DestinationConnection]) -> Table:
 
 
 def _show(connections: list[DestinationConnection], output: OutputFormat, *, one: bool = False) -> None:
-    if output is OutputFormat.JSON:
-        items = [item.model_dump(mode="json") for item in connections]
-        print_json(items[0] if one else items)
-    elif not connections:
-        typer.echo("No destination connections.")
+    if one and output is OutputFormat.JSON:
+        print_json(connections[0].model_dump(mode="json"))
     else:
-        stdout_console().print(connections_table(connections))
+        print_list(connections, output, connections_table, "No destination connections.")
 
 
 def _workspace(client: ImprovadoClient) -> str:

@@ -22,9 +22,11 @@ from improvado_loads.cli.common import (
     UsageProblem,
     WorkspaceIdOption,
     client_for,
+    confirm,
     handle_errors,
     new_app,
     print_json,
+    print_list,
     stderr_console,
     stdout_console,
     text,
@@ -121,15 +123,9 @@ def list_loads(
             destination_name=destination_name,
             page_size=page_size,
         ).to_list()
-    if output is OutputFormat.JSON:
-        print_json([load.model_dump(mode="json") for load in loads])
-        return
-    console = stdout_console()
-    if not loads:
-        typer.echo("No loads.")
-        return
-    console.print(loads_table(loads))
-    typer.echo(f"{len(loads)} load{'s' if len(loads) != 1 else ''}")
+    print_list(loads, output, loads_table, "No loads.")
+    if loads and output is not OutputFormat.JSON:
+        typer.echo(f"{len(loads)} load{'s' if len(loads) != 1 else ''}")
 
 
 @app.command("get")
@@ -303,15 +299,11 @@ def delete_load(
                 f"Delete load {load.id} (data table {load.data_table.id} into {destination(load)}, "
                 f"run policy {load.run_policy})?"
             )
-            try:
-                confirmed = typer.confirm(question, default=False, err=True)
-            except typer.Abort:
-                typer.echo("", err=True)  # end the unanswered prompt's line
-                raise UsageProblem(
-                    f"load {load_id} not deleted: nothing answered the confirmation (pass --yes to delete "
-                    "without asking)"
-                ) from None
-            if not confirmed:
+            unanswered = (
+                f"load {load_id} not deleted: nothing answered the confirmation (pass --yes to delete "
+                "without asking)"
+            )
+            if not confirm(question, unanswered=unanswered):
                 raise CommandFailed(f"load {load_id} not deleted: not confirmed")
         client.loads.delete(load_id)
     if output is OutputFormat.JSON:
