@@ -95,11 +95,12 @@ def _titles(loads: Iterable[Load], data_tables: Iterable[DataTable]) -> dict[int
     return titles
 
 
-def _unique(base: str, used: set[str]) -> str:
+def _unique(base: str, used: set[str], sep: str = "-") -> str:
+    """``base``, or ``base<sep>2``, ``base<sep>3``… the first not in ``used``; added to ``used``."""
     name, n = base, 1
     while name in used:
         n += 1
-        name = f"{base}-{n}"
+        name = f"{base}{sep}{n}"
     used.add(name)
     return name
 
@@ -141,12 +142,7 @@ def _variable(name: str, used: set[str], prefix: str, suffix: str = "") -> str:
     base = name.replace("-", "_") + suffix
     if not base.isidentifier() or keyword.iskeyword(base) or base in _RESERVED_VARS or base.startswith("_"):
         base = f"{prefix}_{base}"
-    var, n = base, 1
-    while var in used:
-        n += 1
-        var = f"{base}_{n}"
-    used.add(var)
-    return var
+    return _unique(base, used, "_")
 
 
 def _string(value: str) -> str:
