@@ -33,6 +33,23 @@ EMULATOR_USER = "tester"
 EMULATOR_PASSWORD = "tester-password"
 
 
+#: The environment variables that give the command line an API and credentials.
+CREDENTIAL_VARS = (
+    "IMPROVADO_API_URL",
+    "IMPROVADO_API_TOKEN",
+    "IMPROVADO_USERNAME",
+    "IMPROVADO_PASSWORD",
+    "IMPROVADO_WORKSPACE_ID",
+)
+
+
+def cli_env(url: str, token: str, unset: tuple[str, ...] = CREDENTIAL_VARS) -> dict[str, str | None]:
+    """A command's environment: the API at ``url`` with ``token``, the rest of ``unset`` unset; a wide terminal."""
+    values: dict[str, str | None] = dict.fromkeys(unset)
+    values.update({"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": token, "COLUMNS": "200"})
+    return values
+
+
 class FakeTime:
     """A clock and a sleep that only advance each other: waits are recorded, never slept."""
 

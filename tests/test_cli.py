@@ -28,16 +28,10 @@ from improvado_loads.cli.common import describe
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from improvado_loads.errors import ConflictError, NotFoundError, RateLimitedError, ServerError
 from improvado_loads.models import Load
+from tests.conftest import CREDENTIAL_VARS, cli_env
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
 FAST = RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.05)
-CREDENTIAL_VARS = (
-    "IMPROVADO_API_URL",
-    "IMPROVADO_API_TOKEN",
-    "IMPROVADO_USERNAME",
-    "IMPROVADO_PASSWORD",
-    "IMPROVADO_WORKSPACE_ID",
-)
 
 #: Loads that the tests create on connection 1 (sqlite, active): (data table, destination table, run policy).
 LOADS = [
@@ -76,9 +70,7 @@ def api(server: EmulatorServer, cli_token: str) -> Iterator[ImprovadoClient]:
 @pytest.fixture
 def env(server: EmulatorServer, cli_token: str) -> dict[str, str | None]:
     """The environment of a command: the emulator's URL and token, nothing else of ours; a wide terminal."""
-    values: dict[str, str | None] = dict.fromkeys(CREDENTIAL_VARS)
-    values.update({"IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": cli_token, "COLUMNS": "200"})
-    return values
+    return cli_env(server.url, cli_token)
 
 
 @pytest.fixture

@@ -20,18 +20,16 @@ from typer.testing import CliRunner, Result
 from improvado_loads import ImprovadoClient
 from improvado_loads.cli import app
 from improvado_loads.emulator import EmulatorServer
+from tests import conftest
 from tests.conftest import EMULATOR_PASSWORD, EMULATOR_TOKEN, EMULATOR_USER
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
-CREDENTIAL_VARS = ("IMPROVADO_API_URL", "IMPROVADO_API_TOKEN", "IMPROVADO_USERNAME", "IMPROVADO_PASSWORD",
-                   "IMPROVADO_WORKSPACE_ID", "IMPROVADO_DESTINATION_PASSWORD")
+CREDENTIAL_VARS = (*conftest.CREDENTIAL_VARS, "IMPROVADO_DESTINATION_PASSWORD")
 
 
 @pytest.fixture
 def env(emulator: EmulatorServer) -> dict[str, str | None]:
-    values: dict[str, str | None] = dict.fromkeys(CREDENTIAL_VARS)
-    values.update({"IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": EMULATOR_TOKEN, "COLUMNS": "200"})
-    return values
+    return conftest.cli_env(emulator.url, EMULATOR_TOKEN, CREDENTIAL_VARS)
 
 
 @pytest.fixture

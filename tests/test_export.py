@@ -31,10 +31,8 @@ from improvado_loads.exporter import (
     slugify,
 )
 from improvado_loads.models import DataTable, DestinationConnection, Load
+from tests.conftest import cli_env
 
-CREDENTIAL_VARS = (
-    "IMPROVADO_API_URL", "IMPROVADO_API_TOKEN", "IMPROVADO_USERNAME", "IMPROVADO_PASSWORD", "IMPROVADO_WORKSPACE_ID",
-)
 #: The emulator's seeded connections of workspace 1.
 LOCAL, ANALYTICS = 1, 2
 
@@ -244,9 +242,7 @@ def api(emulator: EmulatorServer, cli_token: str) -> Iterator[ImprovadoClient]:
 
 @pytest.fixture
 def env(emulator: EmulatorServer, cli_token: str) -> dict[str, str | None]:
-    values: dict[str, str | None] = dict.fromkeys(CREDENTIAL_VARS)
-    values.update({"IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": cli_token, "COLUMNS": "200"})
-    return values
+    return cli_env(emulator.url, cli_token)
 
 
 @pytest.fixture
