@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,31 @@ SCRIPT = Path(sys.executable).parent / "improvado-loads"
 
 def _env(**extra: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("IMPROVADO_")} | extra
+
+
+def _ctrl_c(
+    args: list[str], url: str, ready: Callable[[], bool], not_ready: str, settle: float = 0.0
+) -> tuple[int, str]:
+    """Run the command on the API at ``url``; Ctrl-C it once ``ready()`` (and ``settle`` seconds more).
+
+    Its exit status and stderr; ``not_ready`` is the failure when that does not come within 30s.
+    """
+    process = subprocess.Popen(
+        [str(SCRIPT), *args], env=_env(IMPROVADO_API_URL=url, IMPROVADO_API_TOKEN="ctrl-c-token"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert time.monotonic() < deadline and process.poll() is None, not_ready
+            time.sleep(0.05)
+        time.sleep(settle)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stderr
 
 
 def _one_error_line(stderr: str, *needles: str) -> str:
@@ -59,24 +85,14 @@ def test_ctrl_c_while_waiting_says_the_run_goes_on(tmp_path: Path) -> None:
         headers = {"Authorization": "Bearer ctrl-c-token"}
         load = httpx.post(f"{server.url}{contract.LOADS_PATH}", headers=headers, json={
             "data_table_id": 1, "destination_connection_id": 1, "destination_table": "ctrl_c_t"}).json()
-        process = subprocess.Popen(
-            [str(SCRIPT), "loads", "run", str(load["id"]), "--wait", "--poll-interval", "0.1"],
-            env=_env(IMPROVADO_API_URL=server.url, IMPROVADO_API_TOKEN="ctrl-c-token"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        returncode, stderr = _ctrl_c(
+            ["loads", "run", str(load["id"]), "--wait", "--poll-interval", "0.1"], server.url,
+            lambda: httpx.get(f"{server.url}{contract.LOADS_PATH}/{load['id']}",
+                              headers=headers).json()["status"] in ("queued", "running"),
+            "the run did not start",
+            settle=0.5,  # let the command reach its polling loop
         )
-        try:
-            deadline = time.monotonic() + 30
-            while httpx.get(f"{server.url}{contract.LOADS_PATH}/{load['id']}",
-                            headers=headers).json()["status"] not in ("queued", "running"):
-                assert time.monotonic() < deadline and process.poll() is None, "the run did not start"
-                time.sleep(0.05)
-            time.sleep(0.5)  # let the command reach its polling loop
-            process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-        assert process.returncode == 1
+        assert returncode == 1
         errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
         assert errors == [
             f"error: interrupted; the run goes on in Improvado: check it with 'improvado-loads loads get {load['id']}'"
@@ -101,20 +117,10 @@ def test_ctrl_c_in_any_command_is_one_line(
     with EmulatorServer(settings) as server:
         httpx.post(f"{server.url}/_emulator/faults",
                    json={"method": method, "path": path, "latency_ms": 60_000, "times": 1}).raise_for_status()
-        process = subprocess.Popen(
-            [str(SCRIPT), *command], env=_env(IMPROVADO_API_URL=server.url, IMPROVADO_API_TOKEN="ctrl-c-token"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # The fault is used up when the command's request arrives: the command is then waiting for its answer.
+        returncode, stderr = _ctrl_c(
+            command, server.url, lambda: not httpx.get(f"{server.url}/_emulator/faults").json(),
+            "the request never arrived",
         )
-        try:
-            deadline = time.monotonic() + 30
-            # The fault is used up when the command's request arrives: the command is then waiting for its answer.
-            while httpx.get(f"{server.url}/_emulator/faults").json():
-                assert time.monotonic() < deadline and process.poll() is None, "the request never arrived"
-                time.sleep(0.05)
-            process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-    assert process.returncode == 1
+    assert returncode == 1
     _one_error_line(stderr, needle)
