@@ -349,6 +349,20 @@ def wait_for_loads(api: ImprovadoClient, at_least: int) -> None:
     raise AssertionError(f"fewer than {at_least} loads were created")
 
 
+def ctrl_c_up(program: Program, api: ImprovadoClient, presses: int = 1) -> tuple[subprocess.Popen[str], str, str]:
+    """:func:`start_up`, then Ctrl-C ``presses`` times once 5 loads exist; the process, its stdout and stderr."""
+    proc = start_up(program)
+    try:
+        wait_for_loads(api, 5)
+        for _ in range(presses):
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return proc, out, err
+
+
 def session_processes(sid: int) -> list[int]:
     """The live (not zombie) processes of a session: the CLI, pulumi, providers, the program."""
     found = []
@@ -378,14 +392,7 @@ def assert_thirty_recorded_once(program: Program, api: ImprovadoClient) -> None:
 
 def test_ctrl_c_cancels_cleanly_and_says_how_to_go_on(program: Program, api: ImprovadoClient) -> None:
     fault = slow_creates(program)
-    proc = start_up(program)
-    try:
-        wait_for_loads(api, 5)
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    proc, out, err = ctrl_c_up(program, api)
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
     assert "update canceled" in out
@@ -463,15 +470,8 @@ def test_recover_refuses_while_the_update_holding_the_lock_runs(program: Program
 
 def test_a_second_ctrl_c_names_the_command_that_recovers(program: Program, api: ImprovadoClient) -> None:
     fault = slow_creates(program)
-    proc = start_up(program)
-    try:
-        wait_for_loads(api, 5)
-        os.killpg(proc.pid, signal.SIGINT)
-        os.killpg(proc.pid, signal.SIGINT)  # "terminate immediately": in-flight creates are left unknown
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    # The second Ctrl-C is "terminate immediately": in-flight creates are left unknown.
+    proc, out, err = ctrl_c_up(program, api, presses=2)
     assert proc.returncode == 130, out + err
     assert "Traceback" not in out + err
     assert session_processes(proc.pid) == []
