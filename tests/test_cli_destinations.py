@@ -52,6 +52,21 @@ def one_error_line(stderr: str, *expected: str) -> str:
     return lines[0]
 
 
+def test_unanswered_prompts_say_what_to_do_and_change_nothing(
+    env: dict[str, str | None], pg_options: list[str], api_client: ImprovadoClient
+) -> None:
+    # Nothing on stdin to answer the hidden password prompt: one error line naming the ways to give it.
+    created = cli(["create", "--destination-name", "postgresql", "--title", "Unanswered", *pg_options], env)
+    assert created.exit_code == 2
+    one_error_line(created.stderr, "no password", "--password-stdin")
+    assert api_client.destination_connections.find_by_title("postgresql", "Unanswered") == []
+    # Nothing to answer the delete question: not deleted, and --yes named.
+    refused = cli(["delete", "1"], env)
+    assert refused.exit_code == 2
+    one_error_line(refused.stderr.split("[y/N]:")[-1], "was not deleted", "--yes")
+    assert api_client.destination_connections.get("sqlite", 1).id == 1
+
+
 def test_create_from_a_prompted_password_reauthorize_and_recheck(
     env: dict[str, str | None], pg_options: list[str], postgres_params: dict[str, Any]
 ) -> None:

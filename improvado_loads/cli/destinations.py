@@ -24,6 +24,7 @@ from improvado_loads.cli.common import (
     UsageProblem,
     WorkspaceIdOption,
     client_for,
+    confirm,
     handle_errors,
     new_app,
     print_json,
@@ -141,8 +142,6 @@ def _resolve(client: ImprovadoClient, connection_id: int, destination_name: str 
 
 def _password(from_stdin: bool) -> str:
     """The password: stdin with ``--password-stdin``, else the environment variable, else a hidden prompt."""
-    import click
-
     if from_stdin:
         value = sys.stdin.readline().rstrip("\r\n")
         if not value:
@@ -152,7 +151,7 @@ def _password(from_stdin: bool) -> str:
         return os.environ[PASSWORD_ENV]
     try:
         prompted: str = typer.prompt("Destination password", hide_input=True, err=True)
-    except click.exceptions.Abort:
+    except typer.Abort:
         raise UsageProblem(
             f"no password: type it at the prompt, pipe it with --password-stdin or set ${PASSWORD_ENV}"
         ) from None
@@ -387,8 +386,6 @@ def delete_destination(
       improvado-loads destinations delete 7
       improvado-loads destinations delete 7 --yes --output json
     """
-    import click
-
     with client_for(api_url, token, workspace_id) as client:
         found = _resolve(client, connection_id, destination_name)
         loads = client.loads.list(destination_connection_id=connection_id).to_list()
@@ -397,11 +394,10 @@ def delete_destination(
             question = (
                 f"Delete destination connection {connection_id} ({found.title}, {found.destination_name}){stops}?"
             )
-            try:
-                confirmed = typer.confirm(question, default=False, err=True)
-            except click.exceptions.Abort:
-                confirmed = False
-            if not confirmed:
+            unanswered = (
+                f"destination connection {connection_id} was not deleted (nobody answered; --yes skips the question)"
+            )
+            if not confirm(question, unanswered=unanswered):
                 raise CommandFailed(
                     f"destination connection {connection_id} was not deleted (not confirmed; --yes skips the question)"
                 )
