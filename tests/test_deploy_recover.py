@@ -6,13 +6,19 @@ each case is built by hand so that every branch is seen once.
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy.recover import LOAD_TYPE, recover_state
+from improvado_loads.deploy.stacks import StackLock
 from improvado_loads.emulator import EmulatorServer
 from improvado_loads.errors import ImprovadoError
 
@@ -113,3 +119,20 @@ def test_a_connection_create_names_the_adoption_that_takes_it_over(api: Improvad
         f"set adopt_connection_id={made.id} on it for the next `up`, or delete that connection",
         "other: its create never reached the API; the next `up` creates it",
     ]
+
+
+def test_a_lock_holder_that_exited_unreaped_is_not_alive(tmp_path: Path) -> None:
+    """kill -9 leaves a zombie until something reaps it; it must not count as an update still running."""
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    lock = StackLock(tmp_path / "lock.json", pid=holder.pid, hostname=socket.gethostname())
+    try:
+        assert lock.holder_alive()
+        holder.kill()
+        deadline = time.monotonic() + 10  # the zombie appears once the kernel has delivered the signal
+        while lock.holder_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not lock.holder_alive()
+        assert Path(f"/proc/{holder.pid}").exists()  # still unreaped: a zombie, not gone
+    finally:
+        holder.kill()
+        holder.wait()

@@ -55,7 +55,21 @@ class StackLock:
             return False
         except PermissionError:
             return True
-        return True
+        return not _is_zombie(self.pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped yet (Linux ``/proc``; elsewhere: no).
+
+    A process killed with ``kill -9`` whose parent is gone lingers as a zombie until something
+    reaps it (in a container, often nothing does): it still answers ``kill(pid, 0)``.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # "pid (comm) S ...": the state follows the last ")" (comm may itself hold parentheses).
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
 
 
 @dataclass
