@@ -78,7 +78,7 @@ def test_the_409_of_the_emulator_reaches_the_client_typed(
 ) -> None:
     """Two creates racing past the client's check: the service's 409 is a TableInUseError too."""
     first = client.loads.create(**ADS)
-    monkeypatch.setattr(type(client.loads), "_refuse_shared_table", lambda self, body: None)
+    monkeypatch.setattr(type(client.loads), "_refuse_shared_table", lambda self, *_: None)
     with pytest.raises(TableInUseError) as refused:
         client.loads.create(**FACEBOOK_SAME_TABLE)
     assert refused.value.existing_load_id == first.id and refused.value.status_code == 409

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -57,13 +57,16 @@ class Loads:
         run_policy: RunPolicy | str = RunPolicy.MANUAL,
         load_historical_data: bool = False,
         allow_shared_table: bool = False,
+        existing_loads: Iterable[Load] | None = None,
     ) -> Load:
         """Create a load.
 
         Two loads into one destination table overwrite each other's rows, so a
         create into a (connection, table) that another load of the workspace
         already targets raises :class:`TableInUseError` naming that load, before
-        anything is sent, unless ``allow_shared_table=True``.
+        anything is sent, unless ``allow_shared_table=True``. The loads checked
+        are the connection's, listed (one call a page), or ``existing_loads``
+        when the caller already knows them (a provider process keeps them).
 
         A create whose answer was lost is never blindly sent again: the load is
         looked up by (data table, connection, table) first and returned if there.
@@ -79,7 +82,7 @@ class Loads:
             allow_shared_table=allow_shared_table,
         )
         if not body.allow_shared_table:
-            self._refuse_shared_table(body)
+            self._refuse_shared_table(body, existing_loads)
         payload = body.body()
 
         def lookup() -> Load | None:
@@ -98,12 +101,14 @@ class Loads:
             raise
         return Load.model_validate(data)
 
-    def _refuse_shared_table(self, body: LoadCreate) -> None:
+    def _refuse_shared_table(self, body: LoadCreate, known: Iterable[Load] | None = None) -> None:
         """Raise when another load of the workspace already targets the body's (connection, table)."""
+        connection = body.destination_connection_id
         same_table = [
             load
-            for load in self.list(destination_connection_id=body.destination_connection_id)
-            if contract.same_destination_table(load.destination_table, body.destination_table)
+            for load in (self.list(destination_connection_id=connection) if known is None else known)
+            if load.destination_connection_id in (None, connection)
+            and contract.same_destination_table(load.destination_table, body.destination_table)
         ]
         if not same_table or any(
             load.data_table.id == body.data_table_id and load.destination_table == body.destination_table

@@ -3,7 +3,9 @@
 =========  ==============================================================
 check      validates with the client's models; no API call
 diff       local, no API call: run policy → update, identity → replace
-create     one POST (or, with ``adopt_load_id``, a GET and maybe a PUT)
+create     one POST (or, with ``adopt_load_id``, a GET and maybe a PUT); the
+           one-table-one-load check reads each connection's loads once per
+           provider process (see ``tables``)
 read       served from one paged list per provider process (ceil(N/100) GETs for N
            loads); a load not listed gets its own GET, and a 404 leaves the
            stack only when the load is certainly gone (see ``presence``)
@@ -42,6 +44,7 @@ from improvado_loads.provider.props import (
     load_outputs,
     plain,
 )
+from improvado_loads.provider.tables import ConnectionTables
 
 #: What must match for ``adopt_load_id`` to take a load over: everything but the run policy.
 IDENTITY_FIELDS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
@@ -146,8 +149,12 @@ class LoadProvider(ClientProvider):
         return self.client.loads.pause(load.id) if paused else self.client.loads.unpause(load.id)
 
     def _create(self, args: dict[str, Any]) -> Load:
+        connection, tables = int(args["destination_connection_id"]), self._tables()
         try:
-            return self.client.loads.create(**{k: args[k] for k in CREATE_FIELDS})
+            with tables.claim(connection, str(args["destination_table"])) as known:
+                load = self.client.loads.create(**{k: args[k] for k in CREATE_FIELDS}, existing_loads=known)
+                tables.created(load, connection)
+                return load
         except TableInUseError as exc:
             raise LoadProviderError(
                 f"load {exc.existing_load_id} already loads into connection {args['destination_connection_id']} "
@@ -197,6 +204,14 @@ class LoadProvider(ClientProvider):
             directory = self.__dict__.setdefault("_loads_directory", LoadDirectory(client))
         return directory  # type: ignore[no-any-return]
 
+    def _tables(self) -> ConnectionTables:
+        """Each connection's loads, listed once for this provider process (see :mod:`.tables`)."""
+        client = self.client
+        tables = self.__dict__.get("_connection_tables")
+        if tables is None:
+            tables = self.__dict__.setdefault("_connection_tables", ConnectionTables(client))
+        return tables  # type: ignore[no-any-return]
+
     def _wrote(self) -> None:
         """A write of this process: reads list again."""
         directory = self.__dict__.get("_loads_directory")
@@ -239,6 +254,7 @@ class LoadProvider(ClientProvider):
             elif policy == "delete":
                 self.client.loads.delete(load_id)
                 _IN_STACK.deleted(load_id)
+                self._tables().deleted(load_id)
                 done = f"deleted load {load_id}"
             elif policy == "pause":
                 self.client.loads.pause(load_id)
@@ -248,6 +264,7 @@ class LoadProvider(ClientProvider):
         except NotFoundError:
             confirm_gone(self.client, load_id, props, "the deletion")
             _IN_STACK.deleted(load_id)
+            self._tables().deleted(load_id)
             done = f"load {load_id} was already gone"
         # One write per line: several deletes run at once in one provider process.
         sys.stderr.write(f"improvado: {done}\n")
