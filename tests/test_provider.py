@@ -194,3 +194,17 @@ def test_closest_titles_for_a_look_up_that_matched_nothing() -> None:
     assert closest("google ads campaign perf", tables)[0] == (1, "Google Ads campaign performance")
     assert closest("Campaign totals", tables)[0] == (3, "Campaign lifetime totals")
     assert closest("zzz", tables) == []
+
+
+def test_a_stacks_own_credentials_are_not_completed_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A cloned stack's username, password and workspaceId are used although a token is exported."""
+    monkeypatch.setenv("IMPROVADO_API_TOKEN", "workspace-1-token")
+    monkeypatch.setenv("IMPROVADO_WORKSPACE_ID", "1")
+    config = {"improvado:username": "demo", "improvado:password": "pw", "improvado:workspaceId": "2"}
+    auth = client_from_config(config.get)._core._http.auth
+    assert auth._token is None and auth._workspace_id == 2  # type: ignore[union-attr]
+    # Without credentials in the stack, the environment still gives them (the workspace from the stack).
+    auth = client_from_config({"improvado:workspaceId": "2"}.get)._core._http.auth
+    assert auth._token == "workspace-1-token"  # type: ignore[union-attr]

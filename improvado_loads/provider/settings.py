@@ -3,8 +3,12 @@
 Stack config under the ``improvado:`` namespace wins (``improvado:apiUrl``,
 ``improvado:token`` as a secret, ``improvado:workspaceId``,
 ``improvado:username``, ``improvado:password``); the client's ``IMPROVADO_*``
-environment variables fill the gaps. Nothing read here is ever stored on a
-provider instance that gets pickled, nor written into the stack state.
+environment variables fill the gaps. The credentials are one unit: a stack that
+names its own (a token, or a username and password) never has them completed
+from the environment, so an exported ``IMPROVADO_API_TOKEN`` of one workspace
+cannot outrank a stack's username, password and ``workspaceId`` of another.
+Nothing read here is ever stored on a provider instance that gets pickled, nor
+written into the stack state.
 """
 
 from __future__ import annotations
@@ -32,15 +36,22 @@ CONFIG_KEYS = {
 
 ConfigLookup = Callable[[str], object]
 
+#: The client arguments that are credentials: taken all from the stack, or all from the environment.
+_CREDENTIALS = ("token", "username", "password")
+
 
 def client_from_config(lookup: ConfigLookup) -> ImprovadoClient:
     """A client from stack config (``lookup("improvado:token")``), then the environment."""
     values: dict[str, str | None] = {}
     for arg, key in CONFIG_KEYS.items():
         value = lookup(f"{CONFIG_NAMESPACE}:{key}")
-        text = str(value).strip() if value is not None else ""
         # Stripped here and validated by the client: a pasted newline never reaches a header.
-        values[arg] = text or (os.environ.get(ENV_VARS[arg]) or "").strip() or None
+        values[arg] = (str(value).strip() if value is not None else "") or None
+    # The stack's own credentials are not mixed with the environment's.
+    stack_credentials = any(values[arg] for arg in _CREDENTIALS)
+    for arg, current in values.items():
+        if current is None and not (stack_credentials and arg in _CREDENTIALS):
+            values[arg] = (os.environ.get(ENV_VARS[arg]) or "").strip() or None
     from improvado_loads.client import ImprovadoClient  # the HTTP stack, only once a call is to be made
 
     return ImprovadoClient(

@@ -132,7 +132,9 @@ def test_export_round_trip_with_connections(
     program = (out / "__main__.py").read_text()
     printed = export(emulator, token, out, "--clone", "--stack", "prod", "--target-workspace-id", "2")
     assert (out / "__main__.py").read_text() == program
-    prod_env = engine_env(tmp_path)
+    # The workspace-1 token is still exported in the shell (the export suggests it): the stack's own
+    # username, password and workspaceId 2 win over it, not a mix that deploys into workspace 1.
+    prod_env = {**engine_env(tmp_path), "IMPROVADO_API_TOKEN": token}
     init_stack(out, "prod", prod_env)
     values["connections.local-warehouse.database"] = "warehouse-prod.sqlite3"
     run_printed_commands(printed, out, prod_env, values)
