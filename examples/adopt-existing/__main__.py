@@ -7,6 +7,16 @@ historical flag), aligns the run policy, and takes it over: nothing is created
 and nothing is replaced. The next ``pulumi up`` shows no change, and removing
 ``adopt_load_id`` later changes nothing either.
 
+Each existing load is one entry of the stack's ``existingLoads`` config:
+
+    pulumi stack init dev
+    pulumi config set --path existingLoads.totals.loadId 24
+    pulumi config set --path existingLoads.totals.dataTableId 3
+    pulumi config set --path existingLoads.totals.connectionId 1
+    pulumi config set --path existingLoads.totals.table campaign_totals
+    pulumi config set --path existingLoads.totals.runPolicy weekly      # optional (manual)
+    pulumi up            # "created": taken over, nothing written to the API
+
 ``improvado-loads export`` writes a program like this one for every load of a
 workspace.
 """

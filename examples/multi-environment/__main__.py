@@ -17,6 +17,15 @@ A new environment is a new stack:
     pulumi config set --stack staging --path warehouse.params.schema improvado_staging
     pulumi config set --stack staging --secret warehousePassword     # prompts
     pulumi up --stack staging
+
+The stacks' files point at the emulator (``bash scripts/demo``, port 8765, whose
+default user ``demo`` with password ``demo`` may use workspaces 1 and 2: set
+``improvado:username`` and ``improvado:password`` (``--secret``) in each stack)
+and at a PostgreSQL on 127.0.0.1:5432; for the demo's throwaway one
+(``bash scripts/demo --postgres``), set ``warehouse.params.port``, ``.database``
+and ``.user`` from ``.demo/postgres.dsn`` with ``pulumi config set --path``.
+Without Pulumi's Python language host, ``improvado-loads deploy up --stack dev``
+stands in for ``pulumi up`` (README).
 """
 
 from typing import Any
