@@ -19,13 +19,17 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads import ImprovadoClient
+from improvado_loads.emulator import EmulatorControl, EmulatorServer, EmulatorSettings
+
+if TYPE_CHECKING:
+    from improvado_loads.provider import LoadProvider
 
 #: The static token of workspace 1 in the emulator fixtures.
 EMULATOR_TOKEN = "emulator-test-token"
@@ -196,6 +200,29 @@ def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., httpx.Cl
     for client in clients:
         with contextlib.suppress(Exception):
             client.close()
+
+
+@pytest.fixture
+def client(emulator: EmulatorServer) -> Iterator[ImprovadoClient]:
+    """The typed client on the emulator, workspace 1's static token (a file may define its own)."""
+    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def control(emulator: EmulatorServer) -> Iterator[EmulatorControl]:
+    """The emulator's control surface: faults, clock, request log."""
+    with EmulatorControl(emulator.url) as ctl:
+        yield ctl
+
+
+def fresh_provider(client: ImprovadoClient) -> LoadProvider:
+    """A Load provider as a new provider process starts, talking through ``client``."""
+    from improvado_loads.provider import LoadProvider
+
+    provider = LoadProvider()
+    provider._client = client
+    return provider
 
 
 # --------------------------- end of emulator fixtures ---------------------------

@@ -4,39 +4,19 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from improvado_loads import ImprovadoClient, contract
 from improvado_loads.client.loads import Loads
-from improvado_loads.emulator import EmulatorControl, EmulatorServer
+from improvado_loads.emulator import EmulatorControl
 from improvado_loads.provider import LoadProvider
 from improvado_loads.provider.load import LoadProviderError
 
-from .conftest import EMULATOR_TOKEN
+from .conftest import fresh_provider
 
 LOADS = 130
-
-
-@pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[ImprovadoClient]:
-    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN) as api:
-        yield api
-
-
-@pytest.fixture
-def control(emulator: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator.url) as ctl:
-        yield ctl
-
-
-def fresh_provider(client: ImprovadoClient) -> LoadProvider:
-    """What a new provider process starts with."""
-    provider = LoadProvider()
-    provider._client = client
-    return provider
 
 
 def inputs(provider: LoadProvider, table: str, data_table_id: int = 1) -> dict[str, Any]:

@@ -21,12 +21,6 @@ def client(emulator: EmulatorServer) -> Iterator[ImprovadoClient]:
         yield api
 
 
-@pytest.fixture
-def control(emulator: EmulatorServer) -> Iterator[EmulatorControl]:
-    with EmulatorControl(emulator.url) as ctl:
-        yield ctl
-
-
 def test_runs_whose_answers_are_lost_run_exactly_once(client: ImprovadoClient, control: EmulatorControl) -> None:
     loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"lost_{i}")
              for i in range(LOADS)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,19 +17,11 @@ from improvado_loads import ImprovadoClient, LoadModel
 from improvado_loads.emulator import EmulatorControl, EmulatorServer
 from improvado_loads.emulator.ownership import OWNERSHIP_TABLE
 
-from .conftest import EMULATOR_TOKEN
-
 LIFETIME_COLUMNS = ("account text, campaign text, impressions bigint, clicks bigint, spend numeric(18,4), "
                     "conversions bigint")
 COLUMNS = f"date date, {LIFETIME_COLUMNS}"
 #: Data table 1 is daily (runs replace a date range), data table 3 lifetime (runs replace everything).
 DAILY, LIFETIME = 1, 3
-
-
-@pytest.fixture
-def client(emulator: EmulatorServer) -> Iterator[ImprovadoClient]:
-    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN) as api:
-        yield api
 
 
 def run_to_end(client: ImprovadoClient, load_id: int, **dates: str) -> LoadModel:
