@@ -11,7 +11,7 @@ from improvado_loads import contract
 from improvado_loads.client._core import HTTPCore
 from improvado_loads.client.pagination import PageIterator
 from improvado_loads.client.validation import validated
-from improvado_loads.errors import ConflictError, TableInUseError, WaitTimeoutError
+from improvado_loads.errors import ConflictError, RunFailedError, TableInUseError, WaitTimeoutError
 from improvado_loads.models import Load, LoadCreate, LoadUpdate, RunPolicy, RunRequest
 
 
@@ -172,10 +172,12 @@ class Loads:
         timeout: float = 600.0,
         poll_interval: float = 1.0,
         on_poll: Callable[[Load], Any] | None = None,
+        raise_on_failure: bool = False,
     ) -> Load:
         """Poll until no run is queued or running; return the final load.
 
-        A failed run is returned, not raised: read ``status`` and ``error_text``.
+        A failed run is returned (read ``status`` and ``error_text``), or with
+        ``raise_on_failure=True`` raised as :class:`RunFailedError`.
         ``on_poll`` sees each polled state (for progress display).
         """
         deadline = time.monotonic() + timeout
@@ -184,6 +186,14 @@ class Loads:
             if on_poll is not None:
                 on_poll(load)
             if load.is_finished:
+                if raise_on_failure and str(load.status) == "failed":
+                    raise RunFailedError(
+                        f"the run of load {load_id} failed: {load.error_text or 'no error text given'}",
+                        load_id=load_id,
+                        error_text=load.error_text,
+                        method="GET",
+                        path=contract.load_path(load_id),
+                    )
                 return load
             if time.monotonic() >= deadline:
                 raise WaitTimeoutError(
