@@ -70,7 +70,7 @@ DestinationNameOption = Annotated[
         "--destination-name", metavar="TYPE", help="Only loads into this destination type, e.g. postgresql."
     ),
 ]
-LoadIdArgument = Annotated[int, typer.Argument(metavar="LOAD_ID", help="The load's id.", show_default=False)]
+LoadIdArgument = Annotated[int, typer.Argument(metavar="LOAD_ID", min=1, help="The load's id.", show_default=False)]
 RunPolicyOption = Annotated[
     RunPolicy,
     typer.Option(
@@ -338,7 +338,7 @@ def parse_range(date_from: str | None, date_to: str | None) -> tuple[date | None
 @app.command("run")
 @handle_errors
 def run_load(
-    load_id: Annotated[int, typer.Argument(metavar="LOAD_ID", help="The load to run.", show_default=False)],
+    load_id: Annotated[int, typer.Argument(metavar="LOAD_ID", min=1, help="The load to run.", show_default=False)],
     date_from: Annotated[
         str | None, typer.Option("--from", metavar="YYYY-MM-DD", help="First day of the range (with --to).")
     ] = None,
