@@ -144,6 +144,11 @@ def test_patch_changes_the_title_and_the_automated_load_flag_only(
     assert set(refused.json()["errors"]) == {"connection_params", "colour"}
     assert "PUT" in refused.json()["errors"]["connection_params"][0]
     assert ws1.patch(f"{LITE}/{created.id}", json={"title": ""}).status_code == 400
+    nulls = ws1.patch(f"{LITE}/{created.id}", json={"title": None, "create_load_for_new_tables": None})
+    assert nulls.status_code == 400 and set(nulls.json()["errors"]) == {"title", "create_load_for_new_tables"}
+    assert "may not be null" in nulls.json()["errors"]["title"][0]
+    kept = api.destination_connections.get("sqlite", created.id)
+    assert (kept.title, kept.create_load_for_new_tables) == ("New", True)
 
 
 def test_deleting_a_connection_stops_its_loads_and_keeps_the_data(

@@ -171,7 +171,7 @@ def create_connection(session: Session, workspace_id: int, new: NewConnection) -
 
 
 def update_connection(connection: ConnectionRow, raw: Any) -> None:
-    """``PATCH``: title and/or ``create_load_for_new_tables``; any other key is a 400 naming it."""
+    """``PATCH``: title and/or ``create_load_for_new_tables``; any other key, or a null, is a 400 naming it."""
     body = dict(_object(raw))
     errors: dict[str, list[str]] = {}
     for key in list(body):
@@ -179,6 +179,8 @@ def update_connection(connection: ConnectionRow, raw: Any) -> None:
             errors[key] = ["Connection params change with PUT (reauthorize), not PATCH."]
         elif key not in contract.CONNECTION_UPDATABLE_FIELDS:
             errors[key] = [f"This field cannot be updated (only {', '.join(contract.CONNECTION_UPDATABLE_FIELDS)})."]
+        elif body[key] is None:
+            errors[key] = ["This field may not be null (leave it out to keep its value)."]
         else:
             continue
         del body[key]
