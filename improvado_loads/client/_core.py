@@ -13,6 +13,7 @@ from improvado_loads.client.auth import WorkspaceAuth
 from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy, refused
 from improvado_loads.client.secrets import scrub
 from improvado_loads.client.throttle import RateGate
+from improvado_loads.client.tls import DeferredCAContext
 from improvado_loads.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -48,10 +49,13 @@ class HTTPCore:
         self._auth = auth
         #: Shared by every request of this client: a 429's Retry-After pauses them all.
         self.gate = RateGate(max_pause=self.retry.retry_after_max)
+        # Certificates verified against httpx's default CAs, loaded at the first TLS handshake:
+        # a client of a plain http:// URL (the emulator) never reads them.
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=auth,
             timeout=timeout,
+            verify=DeferredCAContext(),
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": "improvado-loads"},
         )
