@@ -110,14 +110,28 @@ ERROR_FIELDS_KEY: Final = "errors"
 DESTINATION_TABLE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$"
 
 
-def same_destination_table(a: str, b: str) -> bool:
+#: Destinations without schemas store ``schema.table`` as one table named ``schema__table``.
+FLAT_SCHEMA_DESTINATIONS: Final = ("sqlite",)
+
+
+def flat_table_name(name: str) -> str:
+    """The one table a name is on a destination without schemas: ``s.t`` is ``s__t``, lower-cased."""
+    schema, _, table = name.lower().rpartition(".")
+    return f"{schema}__{table}" if schema else table
+
+
+def same_destination_table(a: str, b: str, *, flat_schemas: bool = False) -> bool:
     """Whether two destination table names may be one table of a connection (for "one table, one load").
 
     Compared without case, and a bare ``name`` is the same as ``schema.name`` in any schema
     (the connection's default schema is not known to the client): ``ads``, ``ADS`` and
-    ``public.ads`` are one table; ``s1.ads`` and ``s2.ads`` are two. Erring towards "the same"
-    costs a refusal that ``allow_shared_table`` lifts; erring the other way costs rows.
+    ``public.ads`` are one table; ``s1.ads`` and ``s2.ads`` are two. With ``flat_schemas``
+    (a destination of :data:`FLAT_SCHEMA_DESTINATIONS`) ``s1.ads`` and ``s1__ads`` are one
+    table too. Erring towards "the same" costs a refusal that ``allow_shared_table`` lifts;
+    erring the other way costs rows.
     """
+    if flat_schemas and flat_table_name(a) == flat_table_name(b):
+        return True
     schema_a, _, table_a = a.lower().rpartition(".")
     schema_b, _, table_b = b.lower().rpartition(".")
     return table_a == table_b and (not schema_a or not schema_b or schema_a == schema_b)

@@ -364,11 +364,15 @@ def render_program(plan: ExportPlan, *, source: str | None = None) -> str:
     lines += ["", "# --- loads ---"]
     # Loads that already share a destination table in the source workspace must say so, or the
     # copies would be refused (one table, one load, unless allowed).
+    flat = {c.id for c in plan.connections if c.destination_name in contract.FLAT_SCHEMA_DESTINATIONS}
+
     def shares_table(load: Load) -> bool:
         return any(
             other.id != load.id
             and other.destination_connection_id == load.destination_connection_id
-            and contract.same_destination_table(other.destination_table, load.destination_table)
+            and contract.same_destination_table(
+                other.destination_table, load.destination_table, flat_schemas=load.destination_connection_id in flat
+            )
             for other in plan.loads
         )
 

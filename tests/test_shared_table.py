@@ -12,6 +12,7 @@ from improvado_loads import ConflictError, ImprovadoClient, TableInUseError, con
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from improvado_loads.provider import LoadProvider
 from improvado_loads.provider.load import LoadProviderError
+from improvado_loads.provider.tables import table_key
 
 ADS = {"data_table_id": 1, "destination_connection_id": 1, "destination_table": "google_ads_daily"}
 #: Another data table of workspace 1 into the same connection and table.
@@ -124,10 +125,29 @@ def test_client_and_emulator_refuse_the_same_table_spelled_otherwise(
     assert len(client.loads.list().to_list()) == 3
 
 
+def test_on_sqlite_schema_dot_table_and_schema__table_are_one_table(
+    client: ImprovadoClient, server: EmulatorServer
+) -> None:
+    same = contract.same_destination_table
+    assert same("s1.ads", "S1__ADS", flat_schemas=True) and not same("s1.ads", "s1__ads")
+    assert not same("s1.ads", "s2__ads", flat_schemas=True)
+    assert table_key("s1.ads") == table_key("s1__ads") == table_key("ADS")
+    # Connection 1 is SQLite (no schemas: the emulator writes `s1.spend` as table `s1__spend`).
+    first = client.loads.create(**{**ADS, "destination_table": "s1.spend"})
+    with pytest.raises(TableInUseError, match=f"Load {first.id} .* table 's1__spend' \\(as 's1.spend'\\)"):
+        client.loads.create(**{**FACEBOOK_SAME_TABLE, "destination_table": "s1__spend"})
+    # Connection 2 is PostgreSQL: schema s1's table spend and the default schema's s1__spend are two.
+    client.loads.create(**{**ADS, "destination_connection_id": 2, "destination_table": "s1.spend"})
+    client.loads.create(**{**FACEBOOK_SAME_TABLE, "destination_connection_id": 2, "destination_table": "s1__spend"})
+    assert len(client.loads.list().to_list()) == 3
+
+
 def test_a_load_renamed_to_another_spelling_of_its_table_is_deleted_before_it_is_replaced() -> None:
     provider = LoadProvider()
     olds = {**ADS, "run_policy": "daily", "load_historical_data": False}
     respelled = provider.diff("1", olds, {**olds, "destination_table": "public.google_ads_daily"})
     assert respelled.replaces == ["destination_table"] and respelled.delete_before_replace
+    flattened = provider.diff("1", {**olds, "destination_table": "s.ads"}, {**olds, "destination_table": "s__ads"})
+    assert flattened.replaces == ["destination_table"] and flattened.delete_before_replace
     moved = provider.diff("1", olds, {**olds, "destination_table": "other_table"})
     assert moved.replaces == ["destination_table"] and not moved.delete_before_replace

@@ -96,7 +96,9 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
             extra={contract.CONFLICT_LOAD_ID_KEY: existing.id},
         )
     if not body.allow_shared_table:
-        _refuse_shared_table(session, workspace_id, body)
+        assert connection is not None  # refused above otherwise
+        flat = connection.destination_type in contract.FLAT_SCHEMA_DESTINATIONS
+        _refuse_shared_table(session, workspace_id, body, flat_schemas=flat)
     now = naive_utc(emulator.clock.now())
     load = LoadRow(
         workspace_id=workspace_id,
@@ -118,8 +120,11 @@ def create_load(emulator: Emulator, session: Session, workspace_id: int, raw: An
     return load
 
 
-def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate) -> None:
-    """409 naming the load that already targets the body's (connection, table), whatever its spelling."""
+def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate, *, flat_schemas: bool) -> None:
+    """409 naming the load that already targets the body's (connection, table), whatever its spelling.
+
+    ``flat_schemas``: the connection's destination has no schemas (``s.t`` is stored as ``s__t``).
+    """
     same_connection = session.scalars(
         select(LoadRow)
         .where(
@@ -130,7 +135,7 @@ def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate) 
     )
     sharing = next(
         (load for load in same_connection
-         if contract.same_destination_table(load.destination_table, body.destination_table)),
+         if contract.same_destination_table(load.destination_table, body.destination_table, flat_schemas=flat_schemas)),
         None,
     )
     if sharing is not None:

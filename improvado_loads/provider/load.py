@@ -124,7 +124,10 @@ class LoadProvider(ClientProvider):
         # a second load into a table another load targets is refused (TableInUseError).
         same_table = replaces and "destination_connection_id" not in replaces and (
             "destination_table" not in replaces
-            or contract.same_destination_table(str(olds.get("destination_table")), str(news.get("destination_table")))
+            # flat_schemas: `s.t` and `s__t` are one table on SQLite; deleting first elsewhere costs nothing.
+            or contract.same_destination_table(
+                str(olds.get("destination_table")), str(news.get("destination_table")), flat_schemas=True
+            )
         )
         return DiffResult(
             changes=bool(replaces or updates),

@@ -36,12 +36,12 @@ __all__ = ["ConnectionTables", "table_key"]
 
 
 def table_key(destination_table: str) -> str:
-    """The lock key of a table: its bare name without case (``public.ADS`` → ``ads``).
+    """The lock key of a table: its bare name without case or flat schema (``public.ADS``, ``s1__ads`` → ``ads``).
 
     Coarser than :func:`contract.same_destination_table` (``s1.ads`` and
     ``s2.ads`` share a key), never finer: creates that may collide always wait.
     """
-    return destination_table.lower().rpartition(".")[2]
+    return destination_table.lower().rpartition(".")[2].rpartition("__")[2]
 
 
 class ConnectionTables:
