@@ -188,3 +188,25 @@ def test_no_import_of_a_private_module_of_a_library() -> None:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
 
+
+
+def test_the_heap_is_frozen_at_exit_only() -> None:
+    """The command line skips the interpreter's last collections by freezing the heap, but only at exit."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(
+            """
+            import atexit, gc, sys
+            atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0))  # runs after main's
+            sys.argv = ["improvado-loads", "--version"]
+            from improvado_loads.cli import main
+            try:
+                main()
+            except SystemExit:
+                pass
+            print("frozen after main:", gc.get_freeze_count())
+            """
+        )],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1:] == ["frozen after main: 0", "frozen at exit: True"], done.stdout
