@@ -10,12 +10,12 @@ from __future__ import annotations
 # a fresh emulator per test, httpx clients with a bearer token.
 # ---------------------------------------------------------------------------
 import contextlib
-import glob
+import fcntl
 import os
 import secrets
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +30,12 @@ from improvado_loads.emulator import EmulatorControl, EmulatorServer, EmulatorSe
 
 if TYPE_CHECKING:
     from improvado_loads.provider import LoadProvider
+
+# The run keeps its bytecode caches even where PYTHONDONTWRITEBYTECODE is set: without them every
+# xdist worker rewrites and compiles every test module again (pytest's assertion rewriting, about
+# 2.5 s of CPU a process), and so does every Python process a test starts.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 #: The static token of workspace 1 in the emulator fixtures.
 EMULATOR_TOKEN = "emulator-test-token"
@@ -71,74 +77,79 @@ class FakeTime:
         self.now += seconds
 
 
-def _postgres_bindir() -> Path:
-    """Where initdb and pg_ctl live: ``pg_config --bindir``, else the newest /usr/lib/postgresql/*/bin."""
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        found = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
-        if (found / "initdb").exists():
-            return found
-    def version(bindir: Path) -> int:
-        return int(bindir.parent.name) if bindir.parent.name.isdigit() else 0
-
-    for candidate in sorted((Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")), key=version, reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    raise RuntimeError("PostgreSQL is not installed: no initdb (pg_config --bindir, /usr/lib/postgresql/*/bin)")
+#: Where this run's throwaway PostgreSQL lives (set by the first conftest to configure: the xdist
+#: controller, whose workers inherit it); the server starts on first use, once for all workers.
+_PG_DIR_VAR = "IMPROVADO_TEST_POSTGRES_DIR"
+_PG_DIR_KEY = pytest.StashKey[Path]()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def pytest_configure(config: pytest.Config) -> None:
+    """Pick the directory of this run's throwaway PostgreSQL, before any xdist worker starts."""
+    if hasattr(config, "workerinput") or os.environ.get("IMPROVADO_TEST_POSTGRES_DSN"):
+        return
+    base = Path(tempfile.mkdtemp(prefix="improvado-test-pg-"))  # short path: it holds the socket
+    os.environ[_PG_DIR_VAR] = str(base)
+    config.stash[_PG_DIR_KEY] = base
 
 
-def _run(args: list[str], what: str, log: Path | None = None) -> None:
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode != 0:
-        extra = log.read_text() if log and log.exists() else ""
-        raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{extra}")
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop this run's throwaway PostgreSQL (if a test started it) and remove its directory."""
+    base = config.stash.get(_PG_DIR_KEY, None)
+    if base is None:
+        return
+    if (base / "data").exists():
+        subprocess.run([str(ROOT / "scripts" / "postgres-throwaway"), "stop", str(base)], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
+    os.environ.pop(_PG_DIR_VAR, None)
+
+
+def _server_dsn() -> str:
+    """``$IMPROVADO_TEST_POSTGRES_DSN``, else this run's throwaway server, started by whoever asks first.
+
+    The throwaway server (scripts/postgres-throwaway) asks for a password over TCP (scram-sha-256;
+    user ``postgres``, a generated password, carried in the DSN), so a wrong password really fails.
+    """
+    given = os.environ.get("IMPROVADO_TEST_POSTGRES_DSN")
+    if given:
+        return given
+    base = Path(os.environ[_PG_DIR_VAR])
+    with open(base / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other workers wait here while the first one starts it
+        dsn_file = base / "dsn"
+        if not dsn_file.exists():
+            done = subprocess.run([str(ROOT / "scripts" / "postgres-throwaway"), "start", str(base)],
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"postgres-throwaway start failed ({done.returncode}):\n{done.stderr}")
+            with os.fdopen(os.open(dsn_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+                out.write(done.stdout.strip().splitlines()[-1])
+        return dsn_file.read_text()
 
 
 @pytest.fixture(scope="session")
 def postgres_dsn() -> Iterator[str]:
-    """A PostgreSQL on loopback: ``$IMPROVADO_TEST_POSTGRES_DSN``, or a throwaway server for the session.
+    """A PostgreSQL on loopback: ``$IMPROVADO_TEST_POSTGRES_DSN``, or a throwaway server for the run.
 
-    The throwaway server asks for a password over TCP (scram-sha-256; user ``postgres``, a generated
-    password, carried in the DSN), so a wrong password really fails; its local socket stays trust.
+    Under pytest-xdist each worker gets a database of its own on that server (``improvado_test_gw0``,
+    ...), made at its start and dropped at its end, so that workers never see each other's tables.
     """
-    given = os.environ.get("IMPROVADO_TEST_POSTGRES_DSN")
-    if given:
-        yield given
+    server = _server_dsn()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield server
         return
-    bindir = _postgres_bindir()
-    as_owner = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    base = Path(tempfile.mkdtemp(prefix="improvado-emulator-pg-"))  # short path: it holds the socket
-    if as_owner:
-        shutil.chown(base, "postgres")
-    data, log, port = base / "data", base / "server.log", _free_port()
-    password = secrets.token_hex(16)
-    pwfile = base / "pwfile"
+    import psycopg
+    from psycopg import sql
+
+    name = sql.Identifier(f"improvado_test_{worker}")
+    with psycopg.connect(server, autocommit=True) as db:
+        db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+        db.execute(sql.SQL("CREATE DATABASE {}").format(name))
     try:
-        pwfile.write_text(password + "\n")
-        pwfile.chmod(0o600)
-        if as_owner:
-            shutil.chown(pwfile, "postgres")
-        _run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth-local=trust",
-              "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "--no-sync"], "initdb")
-        pwfile.unlink()
-        options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
-        _run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-o", options, "start"],
-             "pg_ctl start", log)
-        _run([*as_owner, str(bindir / "createdb"), "-h", str(base), "-p", str(port), "-U", "postgres",
-              "improvado_test"], "createdb", log)
-        yield f"postgresql://postgres:{password}@127.0.0.1:{port}/improvado_test"
+        yield make_url(server).set(database=f"improvado_test_{worker}").render_as_string(hide_password=False)
     finally:
-        pwfile.unlink(missing_ok=True)
-        if data.exists():
-            subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                           capture_output=True)
-        shutil.rmtree(base, ignore_errors=True)
+        with psycopg.connect(server, autocommit=True) as db:
+            db.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
 
 
 @pytest.fixture(scope="session")
