@@ -3,6 +3,7 @@ port or a held data dir is one ``error:`` line, failed token requests are thrott
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 import socket
@@ -18,7 +19,7 @@ import pytest
 from improvado_loads import contract
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from improvado_loads.emulator.datadir_lock import DataDirBusy
-from improvado_loads.emulator.listen import ListenError, is_loopback
+from improvado_loads.emulator.listen import ListenError, bind, is_loopback
 from improvado_loads.emulator.runner import INTERRUPTED
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
@@ -192,3 +193,29 @@ def test_an_ipv6_loopback_written_as_in_a_url_is_served_and_named_once_bracketed
     with EmulatorServer(EmulatorSettings(data_dir=tmp_path / "d", host="[::1]", port=0, token="t6")) as server:
         assert server.url.startswith("http://[::1]:") and "[[" not in server.url
         assert httpx.get(f"{server.url}/api/v3/data-tables", headers={"Authorization": "Bearer t6"}).status_code == 200
+
+
+def test_connections_to_the_emulator_socket_send_without_nagle() -> None:
+    """The socket uvicorn serves on gets TCP_NODELAY from asyncio on every accepted connection.
+
+    Without it a response written as headers then body waits for the client's delayed ACK
+    (about 40 ms a request on loopback); asyncio sets it only on sockets whose proto is TCP.
+    """
+    sock = bind("127.0.0.1", 0, allow_remote=False)
+    nodelay: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            accepted = transport.get_extra_info("socket")
+            nodelay.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def serve_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        async with server:
+            _reader, writer = await asyncio.open_connection(*sock.getsockname())
+            await asyncio.wait_for(_reader.read(), timeout=10)
+            writer.close()
+
+    asyncio.run(serve_one())
+    assert nodelay and nodelay[0] != 0

@@ -41,7 +41,10 @@ def bind(host: str, port: int, *, allow_remote: bool) -> socket.socket:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     if address.lower() == "localhost":
         address, family = "127.0.0.1", socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named, not 0: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto says
+    # TCP, and the connections accepted here inherit it. With Nagle on, a response written in two parts
+    # (headers, then body) waits for the client's delayed ACK: about 40 ms per request on loopback.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((address, port))
