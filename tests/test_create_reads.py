@@ -117,3 +117,27 @@ def test_two_concurrent_creates_into_one_table_send_one_post(
     assert len(refused) == 1 and "already loads into connection 1 table 'ads'" in str(refused[0])
     assert len(calls(control, "POST")) == 1  # refused by the process's own check, not the service
     assert len(client.loads.list(destination_connection_id=1).to_list()) == 2
+
+
+def test_each_create_check_compares_only_the_loads_that_may_share_its_table(
+    client: ImprovadoClient, control: EmulatorControl, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The known loads handed to the client's check are those of the same bare table name, not all of them.
+
+    Comparing every load of the connection made N creates cost N * N / 2 comparisons.
+    """
+    provider = fresh_provider(client)
+    made = [int(provider.create(inputs(provider, name)).id) for name in ("ads", "s1.spend", "clicks", "S2.Spend")]
+    handed: list[list[int]] = []
+    real_create = Loads.create
+
+    def create_seeing(self: Loads, **kwargs: Any) -> Any:
+        handed.append(sorted(load.id for load in kwargs["existing_loads"]))
+        return real_create(self, **kwargs)
+
+    monkeypatch.setattr(Loads, "create", create_seeing)
+    provider.create(inputs(provider, "s3.SPEND"))  # s1.spend, S2.Spend: other schemas, not the same table
+    assert handed == [sorted([made[1], made[3]])]
+    with pytest.raises(LoadProviderError, match=f"load {made[0]} already loads into connection 1"):
+        provider.create(inputs(provider, "public.ADS", data_table_id=2))  # still the same table as `ads`
+    assert handed[1] == [made[0]]

@@ -22,7 +22,7 @@ Safety is kept three ways:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -44,19 +44,46 @@ def table_key(destination_table: str) -> str:
     return destination_table.lower().rpartition(".")[2].rpartition("__")[2]
 
 
+class _Listed:
+    """One connection's loads, by id and by :func:`table_key`."""
+
+    def __init__(self, loads: Iterable[Load]) -> None:
+        self._keys: dict[int, str] = {}
+        self._by_table: dict[str, dict[int, Load]] = {}
+        for load in loads:
+            self.add(load)
+
+    def add(self, load: Load) -> None:
+        self.remove(load.id)
+        key = table_key(load.destination_table)
+        self._keys[load.id] = key
+        self._by_table.setdefault(key, {})[load.id] = load
+
+    def remove(self, load_id: int) -> None:
+        key = self._keys.pop(load_id, None)
+        if key is not None:
+            self._by_table[key].pop(load_id, None)
+
+    def same_key(self, destination_table: str) -> list[Load]:
+        return list(self._by_table.get(table_key(destination_table), {}).values())
+
+
 class ConnectionTables:
     """Each connection's loads, listed once per process and kept up to date by its writes."""
 
     def __init__(self, client: ImprovadoClient) -> None:
         self._client = client
         self._guard = threading.Lock()  # guards the dicts below
-        self._loads: dict[int, dict[int, Load]] = {}
+        self._loads: dict[int, _Listed] = {}
         self._listing: dict[int, threading.Lock] = {}
         self._tables: dict[tuple[int, str], threading.Lock] = {}
 
     @contextmanager
     def claim(self, connection_id: int, destination_table: str) -> Iterator[list[Load]]:
-        """Hold the (connection, table) lock and give the connection's known loads.
+        """Hold the (connection, table) lock and give the connection's known loads that may target the table.
+
+        Those are the loads with the same bare table name (:func:`table_key`): every load that
+        :func:`contract.same_destination_table` may call the same table is among them.
 
         Record the created load with :meth:`created` before leaving; leaving by
         an exception drops the connection's list (the next create lists again).
@@ -65,7 +92,7 @@ class ConnectionTables:
             lock = self._tables.setdefault((connection_id, table_key(destination_table)), threading.Lock())
         with lock:
             try:
-                yield self._listed(connection_id)
+                yield self._listed(connection_id, destination_table)
             except BaseException:
                 self.forget(connection_id)
                 raise
@@ -76,7 +103,7 @@ class ConnectionTables:
             with self._guard:
                 known = self._loads.get(connection_id)
                 if known is not None:
-                    known[load.id] = load
+                    known.add(load)
 
     def deleted(self, load_id: int) -> None:
         """The process deleted (or found gone) ``load_id``: later checks no longer see it."""
@@ -84,7 +111,9 @@ class ConnectionTables:
             connections = list(self._listing)
         for connection_id in connections:
             with self._connection_lock(connection_id), self._guard:
-                self._loads.get(connection_id, {}).pop(load_id, None)
+                known = self._loads.get(connection_id)
+                if known is not None:
+                    known.remove(load_id)
 
     def forget(self, connection_id: int) -> None:
         """Drop the connection's list: the next check lists it again."""
@@ -95,7 +124,7 @@ class ConnectionTables:
         with self._guard:
             return self._listing.setdefault(connection_id, threading.Lock())
 
-    def _listed(self, connection_id: int) -> list[Load]:
+    def _listed(self, connection_id: int, destination_table: str) -> list[Load]:
         # Listing and recording a write of the connection hold one lock: a list fetched
         # while another create of the connection lands never misses that load.
         with self._connection_lock(connection_id):
@@ -105,8 +134,8 @@ class ConnectionTables:
                 pages = self._client.loads.list(
                     destination_connection_id=connection_id, page_size=contract.MAX_PAGE_SIZE
                 )
-                known = {load.id: load for load in pages}
+                known = _Listed(pages)
                 with self._guard:
                     self._loads[connection_id] = known
             with self._guard:
-                return list(known.values())
+                return known.same_key(destination_table)
