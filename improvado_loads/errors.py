@@ -57,12 +57,16 @@ class APIConnectionError(ImprovadoError):
     """The service could not be reached, or the connection dropped (after retries).
 
     ``refused`` is true when the connection was refused (nothing listens at the
-    API URL): that is said at once, without retrying.
+    API URL), ``untrusted_certificate`` when the server's TLS certificate was not
+    verified: both are said at once, without retrying.
     """
 
-    def __init__(self, message: str, *, refused: bool = False, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, refused: bool = False, untrusted_certificate: bool = False, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.refused = refused
+        self.untrusted_certificate = untrusted_certificate
 
 
 class InvalidRequestError(ImprovadoError):

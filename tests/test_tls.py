@@ -142,6 +142,8 @@ def test_an_https_client_verifies_with_the_default_cas(
     with pytest.raises(APIConnectionError) as caught:
         _list(https_url)
     assert "CERTIFICATE_VERIFY_FAILED" in repr(caught.value.__cause__)
+    assert caught.value.untrusted_certificate and not caught.value.refused
+    assert "is not trusted (self-signed certificate" in str(caught.value) and "SSL_CERT_FILE" in str(caught.value)
     assert len(loads_of_cas) == 1
     assert loads_of_cas == [{"cafile": certifi.where()}]  # certifi's bundle, as httpx's verify=True
 
@@ -175,3 +177,37 @@ def test_the_cas_load_once_for_many_connections(https_url: str, certificate: tup
             thread.join(timeout=30)
     assert errors == []
     assert len(loads_of_cas) == 1
+
+
+def test_an_untrusted_certificate_is_said_at_once_not_retried(
+    https_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    slept: list[float] = []
+    monkeypatch.setattr("time.sleep", slept.append)  # a retry would wait first
+    with ImprovadoClient(base_url=https_url, token="t0ken-tls") as client:  # the default budget: 9 attempts
+        with pytest.raises(APIConnectionError, match="is not trusted") as caught:
+            client.loads.list().to_list()
+        with pytest.raises(APIConnectionError, match="is not trusted"):
+            client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="t")
+    assert slept == [] and caught.value.untrusted_certificate
+    assert "t0ken-tls" not in str(caught.value)
+
+
+def test_the_command_line_says_an_untrusted_certificate_in_one_line(
+    https_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from improvado_loads.cli import app
+    from tests.conftest import cli_env
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    env = cli_env(https_url, "t0ken-tls")
+    result = CliRunner().invoke(app, ["loads", "list"], env=env, prog_name="improvado-loads")
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 1 and len(lines) == 1, result.output
+    assert lines[0].startswith(f"error: the TLS certificate of {https_url} is not trusted (self-signed"), lines[0]
+    assert "SSL_CERT_FILE" in lines[0] and "retrying" not in lines[0] and "t0ken-tls" not in result.output

@@ -306,6 +306,8 @@ def describe(exc: ImprovadoError) -> str:
         if exc.refused:
             where = _target["base_url"] or "the API URL"
             return f"cannot connect to {where}: connection refused (is the API URL right and the service running?)"
+        if exc.untrusted_certificate:
+            return exc.message.partition(": ")[2]  # the message without its request line
         cause = exc.__cause__
         reason = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
         where = _target["base_url"] or "the API"

@@ -10,7 +10,14 @@ import httpx
 
 from improvado_loads import contract
 from improvado_loads.client.auth import WorkspaceAuth
-from improvado_loads.client.retry import NOT_SENT_ERRORS, RETRY_STATUSES, RetryableResponse, RetryPolicy, refused
+from improvado_loads.client.retry import (
+    NOT_SENT_ERRORS,
+    RETRY_STATUSES,
+    RetryableResponse,
+    RetryPolicy,
+    certificate_rejected,
+    refused,
+)
 from improvado_loads.client.secrets import scrub
 from improvado_loads.client.throttle import RateGate
 from improvado_loads.client.tls import DeferredCAContext
@@ -157,6 +164,16 @@ class HTTPCore:
                     method=method,
                     path=path,
                     refused=True,
+                ) from exc
+            rejected = certificate_rejected(exc)
+            if rejected is not None:
+                raise APIConnectionError(
+                    f"{method} {path}: the TLS certificate of {self.base_url} is not trusted "
+                    f"({rejected.verify_message or rejected.reason}); if it is signed by your own CA, "
+                    "set SSL_CERT_FILE to that CA's certificate",
+                    method=method,
+                    path=path,
+                    untrusted_certificate=True,
                 ) from exc
             raise APIConnectionError(
                 f"{method} {path}: no complete answer from {self.base_url} ({type(exc).__name__}: {exc})",

@@ -1,7 +1,8 @@
 """When and how long to retry: one tenacity policy for every request of the client.
 
 Reads, updates and deletes (idempotent) are retried after 429, 5xx and any
-transport error but a refused connection (nothing listens: said at once).
+transport error but a refused connection (nothing listens) or a rejected TLS
+certificate (no retry makes it trusted): those are said at once.
 A request that is not idempotent (a create, a run) is resent blindly only when
 it surely never took effect (429, a failed connect, a failed token exchange);
 after a 5xx or a lost answer it is resent only if the caller can look first whether
@@ -11,6 +12,7 @@ it took effect (``recoverable``): see :meth:`HTTPCore.request`.
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -24,20 +26,36 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of ``kind`` down ``exc``'s chain of causes, if any."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # bounded walk down the chain of causes
+        if seen is None:
+            return None
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def refused(exc: BaseException) -> bool:
     """Whether a transport error is a refused connection: nothing listens there, so no retry helps.
 
     A service that is down, restarting or overloaded answers 5xx, 429 or drops an
     answer (all retried); a refused connect means a wrong URL or no server at all.
     """
-    seen: BaseException | None = exc
-    for _ in range(10):  # bounded walk down the chain of causes
-        if seen is None:
-            return False
-        if isinstance(seen, ConnectionRefusedError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return _caused_by(exc, ConnectionRefusedError) is not None
+
+
+def certificate_rejected(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The verification error when the server's TLS certificate was not trusted: no retry changes that."""
+    found = _caused_by(exc, ssl.SSLCertVerificationError)
+    return found if isinstance(found, ssl.SSLCertVerificationError) else None
+
+
+def final(exc: BaseException) -> bool:
+    """Whether a transport error is one that no retry helps: a refused connection or a rejected certificate."""
+    return refused(exc) or certificate_rejected(exc) is not None
 
 
 class RetryableResponse(Exception):
@@ -85,7 +103,7 @@ class RetryPolicy:
                     return True
                 return idempotent or recoverable or exc.response.status_code == 429
             if isinstance(exc, httpx.TransportError):
-                if refused(exc):
+                if final(exc):
                     return False
                 return idempotent or recoverable or isinstance(exc, NOT_SENT_ERRORS)
             return False
