@@ -65,15 +65,18 @@ def stack_for(
     env: Mapping[str, str] | None = None,
     create: bool = True,
     force_inline: bool = False,
+    pulumi_command: auto.PulumiCommand | None = None,
 ) -> auto.Stack:
     """Select (or create) ``stack_name`` of the program in ``work_dir``.
 
     ``env`` adds environment variables for the engine and the providers (e.g.
     ``PULUMI_BACKEND_URL``, ``PULUMI_CONFIG_PASSPHRASE``, ``IMPROVADO_API_TOKEN``).
+    ``pulumi_command`` is a :class:`pulumi.automation.PulumiCommand` to reuse: each new
+    one runs ``pulumi version`` first (a caller making many stacks makes it once).
     """
     work_dir = Path(work_dir).resolve()
     env_vars = {"PULUMI_PYTHON_CMD": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "1", **(env or {})}
-    opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=env_vars)
+    opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=env_vars, pulumi_command=pulumi_command)
     if has_language_host() and not force_inline:
         if create:
             return auto.create_or_select_stack(stack_name, work_dir=str(work_dir), opts=opts)

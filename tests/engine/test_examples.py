@@ -31,7 +31,7 @@ def example(tmp_path: Path, name: str) -> tuple[Path, dict[str, str]]:
 
 def test_multi_environment_one_program_two_stacks(
     tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, workspace2_api: ImprovadoClient, token: str,
-    postgres_dsn: str,
+    postgres_dsn: str, pulumi_command: auto.PulumiCommand,
 ) -> None:
     """dev (workspace 1) and prod (workspace 2) from one program: each its connection, loads and rows.
 
@@ -46,13 +46,13 @@ def test_multi_environment_one_program_two_stacks(
     }
     rows: dict[str, int] = {}
     for name in ("dev", "prod"):
-        stack = stack_for(work_dir, name, env=env)
-        # Where the test's PostgreSQL is (the committed files name a server of the reader's own).
-        stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
-        stack.set_all_config(credentials[name])
-        for key, value in (("host", pg.host), ("port", pg.port), ("database", pg.database), ("user", pg.username)):
-            stack.set_config(f"warehouse.params.{key}", auto.ConfigValue(str(value)), path=True)
-        stack.set_config("warehousePassword", auto.ConfigValue(pg.password or "", secret=True))
+        stack = stack_for(work_dir, name, env=env, pulumi_command=pulumi_command)
+        # Where the test's PostgreSQL is (the committed files name a server of the reader's own); one command.
+        where = {f"warehouse.params.{key}": auto.ConfigValue(str(value))
+                 for key, value in (("host", pg.host), ("port", pg.port), ("database", pg.database),
+                                    ("user", pg.username))}
+        stack.set_all_config({"improvado:apiUrl": auto.ConfigValue(emulator.url), **credentials[name], **where,
+                              "warehousePassword": auto.ConfigValue(pg.password or "", secret=True)}, path=True)
         result = stack.up(color="never")
         assert result.outputs["warehouse"].value["status"] == "active"
         assert result.outputs["first_run"].value["status"] == "success"
@@ -87,7 +87,8 @@ def test_multi_environment_one_program_two_stacks(
             [*set_staging, "warehouse.params.schema", "improvado_staging"],
         ):
             subprocess.run(command, cwd=work_dir, env=pulumi_env, check=True, capture_output=True, text=True)
-        staging = stack_for(work_dir, "staging", env=env, create=False).up(color="never").outputs
+        staging_stack = stack_for(work_dir, "staging", env=env, create=False, pulumi_command=pulumi_command)
+        staging = staging_stack.up(color="never").outputs
         assert staging["first_run"].value["status"] == "success"
         [connection] = api.destination_connections.find_by_title("postgresql", "Analytics warehouse (staging)")
         assert staging["warehouse"].value["connection_id"] == connection.id
@@ -117,8 +118,7 @@ def test_run_on_deploy_backfills_once_per_trigger(
 ) -> None:
     work_dir, env = example(tmp_path, "run-on-deploy")
     stack = stack_for(work_dir, "dev", env={**env, "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token})
-    stack.set_config("backfillFrom", auto.ConfigValue("2000-01-01"))
-    stack.set_config("backfillTo", auto.ConfigValue("2100-01-01"))
+    stack.set_all_config({"backfillFrom": auto.ConfigValue("2000-01-01"), "backfillTo": auto.ConfigValue("2100-01-01")})
 
     backfill = stack.up(color="never").outputs["backfill"].value
     assert backfill["status"] == "success" and backfill["rows"] > 0
@@ -137,8 +137,8 @@ def test_demo_program_loads_rows_into_the_embedded_sqlite(
     settings = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {sys.prefix}")
     (work_dir / "Pulumi.yaml").write_text(settings)
     stack = stack_for(work_dir, "demo", env=engine_env(tmp_path))
-    stack.set_config("improvado:apiUrl", auto.ConfigValue(emulator.url))
-    stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))
+    stack.set_all_config({"improvado:apiUrl": auto.ConfigValue(emulator.url),
+                          "improvado:token": auto.ConfigValue(token, secret=True)})
 
     outputs = stack.up(color="never").outputs
     assert outputs["warehouse"].value["status"] == "active"
