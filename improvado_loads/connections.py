@@ -27,6 +27,7 @@ import pulumi.dynamic
 from pydantic import BaseModel, SecretStr
 
 from improvado_loads import contract
+from improvado_loads.output_types import evaluated_outputs
 from improvado_loads.provider.connection import ConnectionProvider
 
 __all__ = ["DestinationConnection", "DestinationConnectionArgs", "is_secret_param"]
@@ -73,6 +74,7 @@ class DestinationConnectionArgs:
     adopt_connection_id: pulumi.Input[int] | None = None
 
 
+@evaluated_outputs
 class DestinationConnection(pulumi.dynamic.Resource, module="improvado", name="DestinationConnection"):
     """An Improvado destination connection (type ``pulumi-python:dynamic/improvado:DestinationConnection``).
 

@@ -47,6 +47,7 @@ from improvado_loads.lookups import (
 )
 from improvado_loads.models import Load as LoadModel
 from improvado_loads.models import RunPolicy
+from improvado_loads.output_types import evaluated_outputs
 from improvado_loads.provider import LoadProvider, LoadRunProvider
 from improvado_loads.provider.props import load_outputs
 from improvado_loads.provider.run import DEFAULT_TIMEOUT_SECONDS
@@ -108,6 +109,7 @@ class LoadArgs:
     paused: pulumi.Input[bool] = False
 
 
+@evaluated_outputs
 class Load(pulumi.dynamic.Resource, module="improvado", name="Load"):
     """An Improvado load order, managed by Pulumi (type ``pulumi-python:dynamic/improvado:Load``)."""
 
@@ -200,6 +202,7 @@ class LoadRunArgs:
     timeout_seconds: pulumi.Input[int] = DEFAULT_TIMEOUT_SECONDS
 
 
+@evaluated_outputs
 class LoadRun(pulumi.dynamic.Resource, module="improvado", name="LoadRun"):
     """Runs a load when created and whenever ``triggers`` (or the load, or the range) change."""
 
