@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from improvado_loads import ImprovadoClient, contract
@@ -55,3 +56,35 @@ def test_a_write_of_the_process_makes_reads_list_again(client: ImprovadoClient, 
     assert provider.read(str(load.id), state(load)).outs["run_policy"] == "manual"
     provider.update(str(load.id), state(load), {**state(load), "run_policy": "daily"})
     assert provider.read(str(load.id), state(load)).outs["run_policy"] == "daily"
+
+
+def test_a_read_waits_for_its_own_page_only(client: ImprovadoClient, control: EmulatorControl) -> None:
+    """The first reads of a refresh are served once their page is in, while later pages are still to come."""
+    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
+             for i in range(LOADS)]
+    control.clear_requests()
+    provider = fresh_provider(client)
+
+    def list_calls() -> int:
+        return sum(1 for r in control.requests() if (r["method"], r["path"]) == ("GET", contract.LOADS_PATH))
+
+    assert provider.read(str(loads[0].id), state(loads[0])).id == str(loads[0].id)
+    assert list_calls() == 1  # the first page of two
+    assert provider.read(str(loads[-1].id), state(loads[-1])).id == str(loads[-1].id)
+    assert list_calls() == 2
+    for load in loads[1:-1]:  # every other read is served from the pages already in
+        provider.read(str(load.id), state(load))
+    assert len(control.requests()) == 2
+
+
+def test_concurrent_reads_share_one_list(client: ImprovadoClient, control: EmulatorControl) -> None:
+    """Four reads at a time, as the engine sends them: each page is fetched once, every load is found."""
+    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
+             for i in range(LOADS)]
+    control.clear_requests()
+    provider = fresh_provider(client)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda load: provider.read(str(load.id), state(load)), loads, timeout=120))
+    assert [r.id for r in results] == [str(load.id) for load in loads]
+    calls = [(r["method"], r["path"]) for r in control.requests()]
+    assert calls == [("GET", contract.LOADS_PATH)] * math.ceil(LOADS / contract.MAX_PAGE_SIZE)

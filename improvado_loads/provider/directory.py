@@ -2,11 +2,16 @@
 
 The engine runs every ``Load`` of a stack through one provider process, and a
 refresh calls ``read`` once per load. Instead of one ``GET /loads/{id}`` each,
-the first read lists the workspace's loads (``contract.MAX_PAGE_SIZE`` a page)
-and every read is served from that list: ``ceil(N / 100)`` calls for N loads.
-The list is fetched once per provider process (the process has one set of
-credentials, so one workspace) and forgotten after any write of the process,
-so that a read never returns what the process itself has since changed.
+reads are served from a list of the workspace's loads (``contract.MAX_PAGE_SIZE``
+a page): ``ceil(N / 100)`` calls for N loads. The list is fetched once per
+provider process (the process has one set of credentials, so one workspace) and
+forgotten after any write of the process, so that a read never returns what the
+process itself has since changed.
+
+Pages are fetched as reads need them: a read waits until its load's page is in
+(or the list has ended), not for the whole list, so the first reads are served
+while the service is still producing the later pages. One page is fetched at a
+time, whatever the number of reads waiting.
 
 A load missing from the list is not taken as gone: the provider reads it by
 its own ``GET`` first (and :mod:`.presence` decides what a 404 means). A
@@ -17,10 +22,11 @@ one ``GET`` each.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from improvado_loads import contract
-from improvado_loads.models import Load
+from improvado_loads.models import Load, Page
 
 if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
     from improvado_loads.client import ImprovadoClient
@@ -37,26 +43,46 @@ class LoadDirectory:
     def __init__(self, client: ImprovadoClient, max_loads: int = DEFAULT_MAX_LOADS) -> None:
         self._client = client
         self._max_loads = max_loads
-        self._loads: dict[int, Load] | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below
+        self._fetching = threading.Lock()  # one page in flight at a time
+        self._loads: dict[int, Load] = {}
+        self._pages: Iterator[Page[Load]] | None = None
+        self._ended = False  # every page is in (or the workspace is too big to list)
+        self._generation = 0  # bumped by forget(): a page of an older list is dropped
 
     def find(self, load_id: int) -> Load | None:
         """The listed load, or None: not listed (absent, or the workspace too big to list)."""
-        with self._lock:
-            if self._loads is None:
-                self._loads = self._fetch()
-            return self._loads.get(load_id)
+        while True:
+            with self._lock:
+                if load_id in self._loads or self._ended:
+                    return self._loads.get(load_id)
+                generation = self._generation
+            with self._fetching:
+                with self._lock:
+                    if generation != self._generation or load_id in self._loads or self._ended:
+                        continue  # another read fetched meanwhile (or the list was forgotten): look again
+                    if self._pages is None:
+                        self._pages = self._client.loads.list(page_size=contract.MAX_PAGE_SIZE).pages()
+                    pages = self._pages
+                try:
+                    page = next(pages, None)
+                except BaseException:
+                    self.forget()  # the next read lists from the start
+                    raise
+                with self._lock:
+                    if generation == self._generation:
+                        self._add(page)
 
     def forget(self) -> None:
         """Drop the list: the next :meth:`find` lists again."""
         with self._lock:
-            self._loads = None
+            self._loads, self._pages, self._ended = {}, None, False
+            self._generation += 1
 
-    def _fetch(self) -> dict[int, Load]:
-        pages = self._client.loads.list(page_size=contract.MAX_PAGE_SIZE)
-        loads: dict[int, Load] = {}
-        for page in pages.pages():
-            if page.count > self._max_loads:
-                return {}
-            loads.update((load.id, load) for load in page.results)
-        return loads
+    def _add(self, page: Page[Load] | None) -> None:
+        if page is None:
+            self._ended = True
+        elif page.count > self._max_loads:
+            self._loads, self._ended = {}, True
+        else:
+            self._loads.update((load.id, load) for load in page.results)
