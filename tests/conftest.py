@@ -26,6 +26,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from improvado_loads import ImprovadoClient
+from improvado_loads.client.tls import DeferredCAContext
 from improvado_loads.emulator import EmulatorControl, EmulatorServer, EmulatorSettings
 
 if TYPE_CHECKING:
@@ -203,7 +204,7 @@ def emulator_client(emulator: EmulatorServer) -> Iterator[Callable[..., httpx.Cl
 
     def make(token: str | None = EMULATOR_TOKEN) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client = httpx.Client(base_url=emulator.url, headers=headers, timeout=30)
+        client = httpx.Client(base_url=emulator.url, headers=headers, timeout=30, verify=DeferredCAContext())
         clients.append(client)
         return client
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from improvado_loads.client.tls import DeferredCAContext
+
 __all__ = ["EmulatorControl"]
 
 
@@ -19,7 +21,10 @@ class EmulatorControl:
     """
 
     def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/_emulator", timeout=timeout)
+        # The CA certificates load only if a TLS connection is ever made (never, on loopback).
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/_emulator", timeout=timeout, verify=DeferredCAContext()
+        )
 
     def close(self) -> None:
         """Close the connection pool."""

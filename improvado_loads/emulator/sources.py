@@ -6,6 +6,7 @@ the day), so a fresh data dir always gets the same numbers for the same dates.
 
 from __future__ import annotations
 
+import functools
 import random
 from datetime import date, timedelta
 from decimal import Decimal
@@ -52,6 +53,7 @@ LIFETIME_COLUMNS = [{"name": "account", "type": "text"}, {"name": "campaign", "t
 LIFETIME_DAYS = 60
 
 
+@functools.lru_cache(maxsize=1024)
 def _profile(table_id: int, account: str, campaign: str) -> tuple[float, float, float, float]:
     """A campaign's stable character: daily impressions, CTR, CPC, conversion rate."""
     rng = random.Random(f"profile:{table_id}:{account}:{campaign}")
@@ -69,14 +71,20 @@ def _metrics(rng: random.Random, table_id: int, account: str, campaign: str, day
 
 
 def daily_rows(table_id: int, source_kind: str, day: date) -> list[dict[str, Any]]:
-    """One day of rows: one per account and campaign."""
+    """One day of rows: one per account and campaign (new dicts: the caller may change them)."""
+    return [dict(row) for row in _daily_rows(table_id, source_kind, day)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _daily_rows(table_id: int, source_kind: str, day: date) -> tuple[dict[str, Any], ...]:
+    """The rows of :func:`daily_rows`, made once a process: every emulator seeds the same 60 days."""
     rng = random.Random(f"day:{table_id}:{day.isoformat()}")
-    return [
+    return tuple(
         {"date": day.isoformat(), "account": account, "campaign": campaign,
          **_metrics(rng, table_id, account, campaign, day)}
         for account in ACCOUNTS
         for campaign in SOURCE_CAMPAIGNS[source_kind]
-    ]
+    )
 
 
 def _add(totals: dict[str, Any], day: dict[str, Any]) -> None:

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pulumi import automation as auto
 
 from improvado_loads import ImprovadoClient
 from improvado_loads.deploy import stack_for
-from improvado_loads.emulator import EmulatorServer, EmulatorSettings
+from improvado_loads.emulator import EmulatorControl, EmulatorServer, EmulatorSettings
 
 from ..conftest import EMULATOR_PASSWORD, EMULATOR_USER
 
@@ -138,14 +137,16 @@ class Deployment:
 
     def requests(self) -> list[dict[str, Any]]:
         """Every API request the emulator saw since the last :meth:`clear_requests`."""
-        return list(httpx.get(f"{self.emulator_url}/_emulator/requests").json())
+        with EmulatorControl(self.emulator_url) as control:
+            return control.requests()
 
     def writes(self) -> list[dict[str, Any]]:
         """The requests that change something."""
         return [r for r in self.requests() if r["method"] in ("POST", "PUT", "PATCH", "DELETE")]
 
     def clear_requests(self) -> None:
-        httpx.delete(f"{self.emulator_url}/_emulator/requests").raise_for_status()
+        with EmulatorControl(self.emulator_url) as control:
+            control.clear_requests()
 
 
 def engine_env(tmp_path: Path) -> dict[str, str]:
