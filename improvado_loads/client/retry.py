@@ -110,16 +110,23 @@ class RetryPolicy:
 
         jitter = wait_random_exponential(multiplier=self.backoff_base, max=self.backoff_max)
 
-        def wait(state: RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
+        def hinted(exc: BaseException | None) -> float | None:
             if isinstance(exc, RetryableResponse) and exc.retry_after is not None:
                 return min(exc.retry_after, self.retry_after_max)
-            return float(jitter(state))
+            return None
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, RetryableResponse) and exc.response.status_code == 429 and hinted(exc) is not None:
+                return 0.0  # the client's RateGate holds this request, and every other, until Retry-After
+            hint = hinted(exc)
+            return hint if hint is not None else float(jitter(state))
 
         def log(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             what = f"HTTP {exc.response.status_code}" if isinstance(exc, RetryableResponse) else type(exc).__name__
             sleep = state.next_action.sleep if state.next_action else 0.0
+            sleep = max(sleep, hinted(exc) or 0.0)
             logger.warning("retrying after %s (attempt %d, in %.2fs)", what, state.attempt_number, sleep)
 
         return Retrying(
