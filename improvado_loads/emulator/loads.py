@@ -125,8 +125,9 @@ def _refuse_shared_table(session: Session, workspace_id: int, body: LoadCreate, 
 
     ``flat_schemas``: the connection's destination has no schemas (``s.t`` is stored as ``s__t``).
     """
-    same_connection = session.scalars(
-        select(LoadRow)
+    # Three columns, not whole rows: this runs at every create and reads every load of the connection.
+    same_connection = session.execute(
+        select(LoadRow.id, LoadRow.data_table_id, LoadRow.destination_table)
         .where(
             LoadRow.workspace_id == workspace_id,
             LoadRow.destination_connection_id == body.destination_connection_id,
