@@ -179,6 +179,7 @@ def helps() -> dict[str, str]:
     return helps
 
 
+@pytest.mark.xdist_group("cli-helps")  # one worker walks the help tree once for both
 def test_every_help_placeholder_reads_like_words(helps: dict[str, str]) -> None:
     """No ``<int>``, ``<int range>``, ``<list[str]>``… beside any argument or option of any command."""
     assert {"loads get", "destinations delete", "deploy recover", "export", "emulator serve"} <= set(helps)
@@ -189,6 +190,7 @@ def test_every_help_placeholder_reads_like_words(helps: dict[str, str]) -> None:
     assert arguments.split()[:3] == ["LOAD_ID", "The", "load's"], arguments
 
 
+@pytest.mark.xdist_group("cli-helps")  # one worker walks the help tree once for both
 def test_every_command_has_examples_and_output_json(helps: dict[str, str]) -> None:
     """As the README says: every command's help has examples; every command but deploy's (pulumi's
     own ``--json``; ``recover`` none) and ``emulator serve`` (a server) takes ``--output json``."""
