@@ -110,17 +110,19 @@ class Deployment:
     def _log(self, line: str) -> None:
         self.output.append(line)
 
+    # show_secrets=False: the result's summary leaves the stack's secret config masked (no test reads it),
+    # so the Automation API's `pulumi stack history` after the command derives no key from the passphrase.
     def up(self) -> auto.UpResult:
-        return self.stack.up(on_output=self._log, color="never")
+        return self.stack.up(on_output=self._log, color="never", show_secrets=False)
 
     def preview(self) -> auto.PreviewResult:
         return self.stack.preview(on_output=self._log, color="never", diff=True)
 
     def refresh(self) -> auto.RefreshResult:
-        return self.stack.refresh(on_output=self._log, color="never")
+        return self.stack.refresh(on_output=self._log, color="never", show_secrets=False)
 
     def destroy(self) -> auto.DestroyResult:
-        return self.stack.destroy(on_output=self._log, color="never")
+        return self.stack.destroy(on_output=self._log, color="never", show_secrets=False)
 
     def resources(self, type_suffix: str = ":Load") -> list[dict[str, Any]]:
         """The resources of that type in the exported state."""
