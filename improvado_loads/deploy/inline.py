@@ -66,6 +66,7 @@ def stack_for(
     create: bool = True,
     force_inline: bool = False,
     pulumi_command: auto.PulumiCommand | None = None,
+    new: bool = False,
 ) -> auto.Stack:
     """Select (or create) ``stack_name`` of the program in ``work_dir``.
 
@@ -73,15 +74,15 @@ def stack_for(
     ``PULUMI_BACKEND_URL``, ``PULUMI_CONFIG_PASSPHRASE``, ``IMPROVADO_API_TOKEN``).
     ``pulumi_command`` is a :class:`pulumi.automation.PulumiCommand` to reuse: each new
     one runs ``pulumi version`` first (a caller making many stacks makes it once).
+    ``new`` says the stack does not exist yet: it is created without a ``pulumi stack select``
+    tried first (which fails on a new stack).
     """
     work_dir = Path(work_dir).resolve()
     env_vars = {"PULUMI_PYTHON_CMD": sys.executable, "PULUMI_SKIP_UPDATE_CHECK": "1", **(env or {})}
     opts = auto.LocalWorkspaceOptions(work_dir=str(work_dir), env_vars=env_vars, pulumi_command=pulumi_command)
+    select = auto.create_stack if new else auto.create_or_select_stack if create else auto.select_stack
     if has_language_host() and not force_inline:
-        if create:
-            return auto.create_or_select_stack(stack_name, work_dir=str(work_dir), opts=opts)
-        return auto.select_stack(stack_name, work_dir=str(work_dir), opts=opts)
-    select = auto.create_or_select_stack if create else auto.select_stack
+        return select(stack_name, work_dir=str(work_dir), opts=opts)
     return select(
         stack_name,
         project_name=project_name(work_dir),

@@ -169,7 +169,7 @@ def deployment(
     (work_dir / "Pulumi.yaml").write_text(settings)
     env = engine_env(tmp_path)
     state_dir = tmp_path / "state"
-    stack = stack_for(work_dir, "test", env=env, pulumi_command=pulumi_command)
+    stack = stack_for(work_dir, "test", env=env, pulumi_command=pulumi_command, new=True)
     config = {"improvado:apiUrl": auto.ConfigValue(emulator.url),
               "improvado:token": auto.ConfigValue(token, secret=True)}
     yield Deployment(bare_stack=stack, emulator_url=emulator.url, work_dir=work_dir, state_dir=state_dir,
