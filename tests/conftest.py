@@ -252,6 +252,11 @@ def pulumi_on_path() -> None:
         out = subprocess.run([str(ROOT / "scripts" / "ensure-pulumi")], check=True, capture_output=True, text=True)
         os.environ["PATH"] = out.stdout.strip().splitlines()[-1] + os.pathsep + os.environ["PATH"]
     os.environ["PULUMI_SKIP_UPDATE_CHECK"] = "1"
+    # The tests run hundreds of short pulumi commands: Go's garbage collector waits until 1 GiB of
+    # heap (an up of 30 loads peaks under 200 MB), about 10 % less of their CPU. A setting of the
+    # caller's own stays.
+    os.environ.setdefault("GOGC", "off")
+    os.environ.setdefault("GOMEMLIMIT", "1GiB")
 
 
 # --- The `engine` marker: `pytest -m "not engine"` is the inner loop ---
