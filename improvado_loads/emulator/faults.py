@@ -72,6 +72,18 @@ class Faults:
         self._faults: dict[int, dict[str, Any]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        """End every injected latency now, and any to come (the emulator is stopping)."""
+        self._released.set()
+
+    async def pause(self, seconds: float) -> None:
+        """An injected latency: ``seconds``, or less once :meth:`release` is called (looked at every 50 ms)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while not self._released.is_set() and (left := end - loop.time()) > 0:
+            await asyncio.sleep(min(left, 0.05))
 
     def add(self, spec: FaultSpec) -> int:
         """Register a fault; returns its id."""
@@ -131,12 +143,12 @@ class FaultMiddleware:
             return
         delay = fault["latency_ms"] / 1000
         if fault["drop"] == "before":
-            await asyncio.sleep(delay)
+            await self.faults.pause(delay)
             scope[DROPPED_KEY] = None
             await send(_truncated_head(200, []))
             raise DeliberateDrop("connection dropped before processing (injected fault)")
         if fault["status"] is not None:
-            await asyncio.sleep(delay)
+            await self.faults.pause(delay)
             headers = {"Retry-After": str(fault["retry_after"])} if fault["status"] == 429 else None
             response = JSONResponse({"detail": _REASONS[fault["status"]]}, fault["status"], headers=headers)
             await response(scope, receive, send)
@@ -144,7 +156,7 @@ class FaultMiddleware:
         if fault["drop"] == "after":
             await self._process_then_drop(scope, receive, send, delay)
             return
-        await self.app(scope, receive, _delayed(send, delay))
+        await self.app(scope, receive, _delayed(send, delay, self.faults))
 
     async def _process_then_drop(self, scope: Scope, receive: Receive, send: Send, delay: float) -> None:
         head: list[Message] = []
@@ -154,19 +166,19 @@ class FaultMiddleware:
                 head.append(message)
 
         await self.app(scope, receive, hold)
-        await asyncio.sleep(delay)
+        await self.faults.pause(delay)
         status = int(head[0]["status"]) if head else 500
         scope[DROPPED_KEY] = status
         await send(_truncated_head(status, list(head[0].get("headers", [])) if head else []))
         raise DeliberateDrop("connection dropped after processing (injected fault)")
 
 
-def _delayed(send: Send, delay: float) -> Send:
-    """``send``, holding the response head back for ``delay`` seconds."""
+def _delayed(send: Send, delay: float, faults: Faults) -> Send:
+    """``send``, holding the response head back for ``delay`` seconds (:meth:`Faults.pause`)."""
 
     async def delayed(message: Message) -> None:
         if message["type"] == "http.response.start" and delay > 0:
-            await asyncio.sleep(delay)
+            await faults.pause(delay)
         await send(message)
 
     return delayed

@@ -115,6 +115,7 @@ class EmulatorServer:
         self._server: _PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
+        self._emulator: Emulator | None = None
 
     def __repr__(self) -> str:
         return f"EmulatorServer(url={self.url!r}, data_dir={str(self.settings.data_dir)!r})"
@@ -153,17 +154,20 @@ class EmulatorServer:
         port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.settings.host)}:{port}"
         self._server, self._thread, self._socket = server, thread, sock
+        self._emulator = app.state.emulator
         return self
 
     def stop(self) -> None:
         """Stop serving and release the data dir (idempotent)."""
         if self._server is None or self._thread is None:
             return
+        if self._emulator is not None:
+            self._emulator.faults.release()  # an answer held by an injected latency goes now
         self._server.exit()
         self._thread.join(timeout=30)
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = self._socket = None
+        self._server = self._thread = self._socket = self._emulator = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
