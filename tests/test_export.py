@@ -345,6 +345,9 @@ def test_export_clone_writes_a_new_stack_beside_the_program(
     assert "(clone: a new stack prod that creates copies)" in result.stdout
     assert "Files: Pulumi.prod.yaml." in result.stdout
     assert "pip install" not in result.stdout  # the program is there already
+    said = " ".join(result.stdout.split())
+    assert "Stack prod deploys into workspace 2" in said and "--secret improvado:password" in said
+    assert "a token of workspace 2" in said and "export IMPROVADO_API_TOKEN" not in said
     assert "--map-destination 7=...: no exported load uses destination connection 7" in result.stderr
 
     after = read_project(out)
@@ -367,6 +370,7 @@ def test_export_clone_into_the_same_workspace_warns(
     result = cli(["export", "--out", str(out), "--clone", "--stack", "staging", "--data-table-id", "1"], env)
     assert result.exit_code == 0, result.output
     assert "warning: the copies go to the same workspace: connections 'Local warehouse'" in result.stderr
+    assert "or export IMPROVADO_API_TOKEN" in result.stdout  # the same workspace: the same token serves
     files = read_project(out)
     assert "Pulumi.staging.yaml" in files and "__main__.py" in files
     assert "copy:adopt" not in yaml.safe_load(files["Pulumi.staging.yaml"])["config"]

@@ -291,7 +291,10 @@ def export_command(
             }
         )
         return
-    _say_next_steps(plan, out, stack, files, clone_mode=clone_mode, beside=beside)
+    other_workspace = (
+        target_workspace_id if target_workspace_id is not None and target_workspace_id != source_workspace else None
+    )
+    _say_next_steps(plan, out, stack, files, clone_mode=clone_mode, beside=beside, other_workspace=other_workspace)
 
 
 def _exportable(found: Sequence[Load], connections: Sequence[DestinationConnection]) -> list[Load]:
@@ -309,8 +312,33 @@ def _exportable(found: Sequence[Load], connections: Sequence[DestinationConnecti
     return loads
 
 
+def _credential_advice(stack: str, other_workspace: int | None) -> list[str]:
+    """Where the new stack's credentials come from; a token of the exported workspace does not serve another."""
+    if other_workspace is None:
+        return [
+            "Credentials are not written: run `pulumi config set --secret improvado:token` (it prompts for the",
+            "value) or export IMPROVADO_API_TOKEN. The API never returns connection params: set them in the stack",
+        ]
+    return [
+        f"Credentials are not written. Stack {stack} deploys into workspace {other_workspace}: give it",
+        f"that workspace's credentials in its own config (`pulumi config set --stack {stack}",
+        f"improvado:username USER` and `pulumi config set --stack {stack} --secret improvado:password`,",
+        f"or `--secret improvado:token` with a token of workspace {other_workspace}). A token decides the",
+        "workspace: with none in the stack, an IMPROVADO_API_TOKEN exported for this export's workspace",
+        "would deploy the copies there, whatever the stack's workspaceId says.",
+        "The API never returns connection params: set them in the stack",
+    ]
+
+
 def _say_next_steps(
-    plan: ExportPlan, out: Path, stack: str, files: dict[str, str], *, clone_mode: bool, beside: bool
+    plan: ExportPlan,
+    out: Path,
+    stack: str,
+    files: dict[str, str],
+    *,
+    clone_mode: bool,
+    beside: bool,
+    other_workspace: int | None = None,
 ) -> None:
     count = f"{len(plan.loads)} load{'s' if len(plan.loads) != 1 else ''}"
     conns = f"{len(plan.connections)} connection{'s' if len(plan.connections) != 1 else ''}"
@@ -321,8 +349,8 @@ def _say_next_steps(
     where = shlex.quote(str(out))
     typer.echo(f"{count} and {conns} written to {out} ({mode}).")
     typer.echo(f"Files: {', '.join(name for name in files if name != '.gitignore')}.")
-    typer.echo("Credentials are not written: run `pulumi config set --secret improvado:token` (it prompts for the")
-    typer.echo("value) or export IMPROVADO_API_TOKEN. The API never returns connection params: set them in the stack")
+    for line in _credential_advice(stack, other_workspace):
+        typer.echo(line)
     typer.echo("(capitals are placeholders; a --secret without a value prompts for it).")
     typer.echo("Next steps:")
     typer.echo(f"  cd {where}")
