@@ -42,8 +42,10 @@ def run_printed_commands(stdout: str, work_dir: Path, env: dict[str, str], value
     ran = []
     full_env = {**os.environ, **env}
     for line in stdout.splitlines():
+        if not line.strip().startswith("pulumi config set "):
+            continue  # prose (it may hold an apostrophe), not a command
         words = shlex.split(line.strip())
-        if words[:3] != ["pulumi", "config", "set"] or "improvado:token" in words:
+        if "improvado:token" in words:
             continue
         if "--secret" in words:
             secret_for = words[-1]
