@@ -63,3 +63,17 @@ def test_exchanged_credentials_prove_their_workspace(emulator: EmulatorServer) -
         client.loads.delete(int(created.id))
         gone = {**created.outs, "data_table_id": 999}  # not even the data table is needed
         assert provider.read(created.id, gone).id == ""
+
+
+def test_a_configured_workspace_beside_a_token_of_another_is_not_recorded(emulator: EmulatorServer) -> None:
+    # improvado:workspaceId says 2, but the token is workspace 1's: the load is made in workspace 1.
+    with ImprovadoClient(base_url=emulator.url, token=EMULATOR_TOKEN, workspace_id=2) as mislabelled:
+        provider = provider_with(mislabelled)
+        created = provider.create(provider.check({}, ADS).inputs)
+        assert created.outs["workspace_id"] is None  # not 2: the token, not the config, decides
+        assert provider_with(mislabelled).read(created.id, created.outs).outs["workspace_id"] is None
+    with exchanged(emulator, 2) as ws2:  # workspace 2's own, proven credentials: the load answers 404
+        with pytest.raises(UncertainAbsenceError, match="data table 1 is not visible"):
+            provider_with(ws2).read(created.id, created.outs)
+    with exchanged(emulator, 1) as proven:  # the load's own workspace, proven: recorded from now on
+        assert provider_with(proven).read(created.id, created.outs).outs["workspace_id"] == 1

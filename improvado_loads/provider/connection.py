@@ -36,7 +36,7 @@ from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.diagnostics import warn
 from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.handover import InStack
-from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs
+from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs, proven_workspace
 
 __all__ = ["CONNECTION_INPUT_KEYS", "ConnectionProvider", "ConnectionProviderError", "check_connection_inputs"]
 
@@ -188,7 +188,7 @@ class ConnectionProvider(ClientProvider):
 
     def _outputs(self, args: dict[str, Any], conn: DestinationConnection, recorded: Any = None) -> dict[str, Any]:
         client = self.client
-        workspace = client.workspace_id if client.workspace_id is not None else recorded
+        workspace = proven_workspace(client, recorded)
         probe = _visible_data_table(client)
         return {**args, **connection_outputs(conn), "workspace_id": as_int(workspace), "probe_data_table_id": probe}
 

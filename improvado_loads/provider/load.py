@@ -43,6 +43,7 @@ from improvado_loads.provider.props import (
     known_inputs,
     load_outputs,
     plain,
+    proven_workspace,
 )
 from improvado_loads.provider.tables import ConnectionTables
 
@@ -196,7 +197,7 @@ class LoadProvider(ClientProvider):
 
     def _outputs(self, args: dict[str, Any], load: Load, recorded_workspace: Any = None) -> dict[str, Any]:
         """Inputs and live fields, and the workspace the load lives in (when the credentials say it)."""
-        workspace = self.client.workspace_id if self.client.workspace_id is not None else recorded_workspace
+        workspace = proven_workspace(self.client, recorded_workspace)
         return {**args, **load_outputs(load), "workspace_id": as_int(workspace)}
 
     def _directory(self) -> LoadDirectory:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import CheckFailure
 
 from improvado_loads.models import Load
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
+    from improvado_loads.client import ImprovadoClient
 
 #: Where the engine keeps the pickled provider, in inputs and outputs.
 PROVIDER_KEY = "__provider"
@@ -38,6 +41,16 @@ def as_int(value: Any) -> Any:
 def plain(props: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """The given keys of ``props``, numbers made whole where they are ids."""
     return {k: as_int(props.get(k)) if k in INTEGER_KEYS else props.get(k) for k in keys}
+
+
+def proven_workspace(client: ImprovadoClient, recorded: Any) -> Any:
+    """The workspace to record in state: the client's when its credentials prove it, else what was recorded.
+
+    A token is bound to a workspace the client cannot see: with ``improvado:workspaceId`` beside a token
+    of another workspace, recording the configured id would later let that workspace's own credentials
+    take a 404 (the load lives elsewhere) for proof that the load is gone.
+    """
+    return client.workspace_id if client.workspace_proven else recorded
 
 
 def load_outputs(load: Load) -> dict[str, Any]:
