@@ -46,7 +46,9 @@ def test_an_up_of_30_loads_under_faults_converges_in_one_run(deployment: Deploym
         httpx.delete(f"{deployment.emulator_url}/_emulator/faults").raise_for_status()
 
     faulted = [r for r in requests if r["status"] in (429, 500, 503) or r.get("dropped")]
-    assert len(faulted) >= 10, "the fault mix did not bite"
+    # The mix is random (unseeded). Measured over 14 runs, 4 at a time: 11 to 35 of 50 to 88 requests
+    # faulted; one earlier full-suite run saw 8, which failed the old bound of 10. 4 still proves the mix bit.
+    assert len(faulted) >= 4, f"the fault mix did not bite: {len(faulted)} of {len(requests)} requests faulted"
     live = api.loads.list().to_list()
     assert len(live) == LOADS  # none twice
     state_ids = sorted(int(r["outputs"]["load_id"]) for r in deployment.resources())
