@@ -36,6 +36,7 @@ from improvado_loads.provider.base import ClientProvider
 from improvado_loads.provider.diagnostics import warn
 from improvado_loads.provider.errors import ProviderError
 from improvado_loads.provider.handover import InStack
+from improvado_loads.provider.presence import absence_doubt
 from improvado_loads.provider.props import PROVIDER_KEY, as_int, is_unknown, known_inputs, proven_workspace
 
 __all__ = ["CONNECTION_INPUT_KEYS", "ConnectionProvider", "ConnectionProviderError", "check_connection_inputs"]
@@ -256,22 +257,16 @@ def _visible_data_table(client: ImprovadoClient) -> int | None:
 
 def _confirm_gone(client: ImprovadoClient, conn_id: int, props: dict[str, Any]) -> None:
     """Return when the connection (404) is certainly gone; raise when these credentials may not see it."""
-    recorded, configured = as_int(props.get("workspace_id")), client.workspace_id
+    recorded = as_int(props.get("workspace_id"))
+    doubt = absence_doubt(client, recorded, as_int(props.get("probe_data_table_id")))
+    if doubt is None:
+        return
     keep = f"the stack keeps destination connection {conn_id}; nothing was changed"
-    if recorded is not None and configured is not None and recorded != configured:
+    if doubt == "other workspace":
         raise ConnectionProviderError(
             f"destination connection {conn_id} belongs to workspace {recorded} but these credentials are for "
-            f"workspace {configured}, so its 404 does not mean it is gone: {keep}."
+            f"workspace {client.workspace_id}, so its 404 does not mean it is gone: {keep}."
         )
-    if recorded is not None and recorded == configured and client.workspace_proven:
-        return
-    probe = as_int(props.get("probe_data_table_id"))
-    if probe is not None:
-        try:
-            client.data_tables.get(int(probe))
-            return
-        except NotFoundError:
-            pass
     raise ConnectionProviderError(
         f"destination connection {conn_id} answers 404, but these credentials may be of another workspace than "
         f"its own, so {keep}. Check improvado:token / improvado:workspaceId."

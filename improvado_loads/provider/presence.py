@@ -26,33 +26,49 @@ from improvado_loads.provider.props import as_int
 if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
     from improvado_loads.client import ImprovadoClient
 
-__all__ = ["UncertainAbsenceError", "confirm_gone"]
+__all__ = ["UncertainAbsenceError", "absence_doubt", "confirm_gone"]
 
 
 class UncertainAbsenceError(ProviderError):
     """A load answered 404 but these credentials may not see its workspace: nothing is changed."""
 
 
+def absence_doubt(client: ImprovadoClient, recorded: int | None, probe_data_table_id: int | None) -> str | None:
+    """Why a 404 to ``client`` is not proof that a thing recorded in ``recorded``'s workspace is gone, or None.
+
+    ``"other workspace"``: the state records a workspace other than the configured one.
+    ``"unseen"``: neither proven credentials of the recorded workspace nor a visible
+    ``probe_data_table_id`` (a data table of that workspace) show that these credentials see it.
+    Shared by loads and destination connections: one rule for every 404.
+    """
+    configured = client.workspace_id
+    if recorded is not None and configured is not None and recorded != configured:
+        return "other workspace"
+    if recorded is not None and recorded == configured and client.workspace_proven:
+        return None
+    if probe_data_table_id is not None:
+        try:
+            client.data_tables.get(int(probe_data_table_id))
+            return None
+        except NotFoundError:
+            pass
+    return "unseen"
+
+
 def confirm_gone(client: ImprovadoClient, load_id: int, props: dict[str, Any], doing: str) -> None:
     """Return when load ``load_id`` (404 to ``client``) is certainly gone; raise when that is uncertain."""
     recorded = as_int(props.get("workspace_id"))
-    configured = client.workspace_id
+    data_table_id = as_int(props.get("data_table_id"))
+    doubt = absence_doubt(client, recorded, data_table_id)
+    if doubt is None:
+        return
     keep = f"{doing} stops here and the stack keeps load {load_id}; nothing was changed"
-    if recorded is not None and configured is not None and recorded != configured:
+    if doubt == "other workspace":
         raise UncertainAbsenceError(
             f"load {load_id} belongs to workspace {recorded} but these credentials are for workspace "
-            f"{configured}, so its 404 does not mean it is gone: {keep}. Use the credentials of workspace "
+            f"{client.workspace_id}, so its 404 does not mean it is gone: {keep}. Use the credentials of workspace "
             f"{recorded} (improvado:workspaceId, improvado:token)."
         )
-    if recorded is not None and recorded == configured and client.workspace_proven:
-        return
-    data_table_id = as_int(props.get("data_table_id"))
-    if data_table_id is not None:
-        try:
-            client.data_tables.get(int(data_table_id))
-            return
-        except NotFoundError:
-            pass
     raise UncertainAbsenceError(
         f"load {load_id} answers 404, and its data table {data_table_id} is not visible to these credentials "
         f"either: they may be of another workspace than the load's{f' ({recorded})' if recorded else ''}, so "
