@@ -17,7 +17,8 @@ delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pydantic
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -46,6 +47,11 @@ from improvado_loads.provider.props import (
     proven_workspace,
 )
 from improvado_loads.provider.tables import ConnectionTables
+
+if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
+    from improvado_loads.client import ImprovadoClient
+
+_Cache = TypeVar("_Cache")
 
 #: What must match for ``adopt_load_id`` to take a load over: everything but the run policy.
 IDENTITY_FIELDS = ("data_table_id", "destination_connection_id", "destination_table", "load_historical_data")
@@ -202,19 +208,19 @@ class LoadProvider(ClientProvider):
 
     def _directory(self) -> LoadDirectory:
         """The loads listed once for this provider process (see :mod:`.directory`)."""
-        client = self.client
-        directory = self.__dict__.get("_loads_directory")
-        if directory is None:
-            directory = self.__dict__.setdefault("_loads_directory", LoadDirectory(client))
-        return directory  # type: ignore[no-any-return]
+        return self._per_process("_loads_directory", LoadDirectory)
 
     def _tables(self) -> ConnectionTables:
         """Each connection's loads, listed once for this provider process (see :mod:`.tables`)."""
+        return self._per_process("_connection_tables", ConnectionTables)
+
+    def _per_process(self, key: str, make: Callable[[ImprovadoClient], _Cache]) -> _Cache:
+        """``make(client)``, made once per provider process and kept under ``key`` (never pickled)."""
         client = self.client
-        tables = self.__dict__.get("_connection_tables")
-        if tables is None:
-            tables = self.__dict__.setdefault("_connection_tables", ConnectionTables(client))
-        return tables  # type: ignore[no-any-return]
+        found = self.__dict__.get(key)
+        if found is None:
+            found = self.__dict__.setdefault(key, make(client))
+        return cast(_Cache, found)
 
     def _wrote(self) -> None:
         """A write of this process: reads list again."""
