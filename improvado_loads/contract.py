@@ -112,12 +112,14 @@ DESTINATION_TABLE_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-
 
 #: Destinations without schemas store ``schema.table`` as one table named ``schema__table``.
 FLAT_SCHEMA_DESTINATIONS: Final = ("sqlite",)
+#: What joins schema and table in that one table's name.
+FLAT_SCHEMA_SEPARATOR: Final = "__"
 
 
 def flat_table_name(name: str) -> str:
-    """The one table a name is on a destination without schemas: ``s.t`` is ``s__t``, lower-cased."""
-    schema, _, table = name.lower().rpartition(".")
-    return f"{schema}__{table}" if schema else table
+    """The one table a name is on a destination without schemas: ``s.t`` is ``s__t`` (case kept)."""
+    schema, _, table = name.rpartition(".")
+    return f"{schema}{FLAT_SCHEMA_SEPARATOR}{table}" if schema else table
 
 
 def same_destination_table(a: str, b: str, *, flat_schemas: bool = False) -> bool:
@@ -130,7 +132,7 @@ def same_destination_table(a: str, b: str, *, flat_schemas: bool = False) -> boo
     table too. Erring towards "the same" costs a refusal that ``allow_shared_table`` lifts;
     erring the other way costs rows.
     """
-    if flat_schemas and flat_table_name(a) == flat_table_name(b):
+    if flat_schemas and flat_table_name(a.lower()) == flat_table_name(b.lower()):
         return True
     schema_a, _, table_a = a.lower().rpartition(".")
     schema_b, _, table_b = b.lower().rpartition(".")

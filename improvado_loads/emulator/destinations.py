@@ -38,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.schema import CreateSchema
 from sqlalchemy.types import TypeEngine
 
+from improvado_loads import contract
 from improvado_loads.emulator.bulk import insert_rows
 from improvado_loads.emulator.ownership import Owner, claim
 
@@ -101,9 +102,9 @@ def error_text(exc: BaseException) -> str:
 
 def _split(engine: Engine, name: str) -> tuple[str | None, str]:
     """(schema, table) of a destination table name; SQLite has no schemas: ``schema__table``."""
+    if engine.dialect.name == "sqlite":
+        return None, contract.flat_table_name(name)
     schema, _, table = name.rpartition(".")
-    if schema and engine.dialect.name == "sqlite":
-        return None, f"{schema}__{table}"
     return schema or None, table
 
 

@@ -41,7 +41,7 @@ def table_key(destination_table: str) -> str:
     Coarser than :func:`contract.same_destination_table` (``s1.ads`` and
     ``s2.ads`` share a key), never finer: creates that may collide always wait.
     """
-    return destination_table.lower().rpartition(".")[2].rpartition("__")[2]
+    return destination_table.lower().rpartition(".")[2].rpartition(contract.FLAT_SCHEMA_SEPARATOR)[2]
 
 
 class _Listed:
