@@ -188,19 +188,11 @@ def schemathesis_requests(url: str, token: str, password: str, examples: int) ->
     from hypothesis import settings as hsettings
     from schemathesis import GenerationMode
 
+    sys.path.insert(0, str(ROOT))  # tests.openapi_cases, shared with tests/test_openapi.py
+    from tests.openapi_cases import on_loopback
+
     answered: Counter[int] = Counter()
     schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
-
-    def on_loopback(body: Any) -> None:
-        if isinstance(body, dict):
-            for key, value in list(body.items()):
-                if key == "host":
-                    body[key], body["port"] = "127.0.0.1", 9
-                else:
-                    on_loopback(value)
-        elif isinstance(body, list):
-            for item in body:
-                on_loopback(item)
 
     def sender(operation_id: str) -> Callable[[Any], None]:
         def send(case: Any) -> None:

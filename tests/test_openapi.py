@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from improvado_loads import models
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
+from .openapi_cases import on_loopback
+
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
 TOKEN, USER, PASSWORD = "openapi-test-token", "openapi-user", "openapi-password"
 EXAMPLES = 8
@@ -182,23 +184,10 @@ def _body_allowed(document: dict[str, Any], operation_id: str, body: Any) -> boo
     return bool(allowed)
 
 
-def _on_loopback(body: Any) -> None:
-    """Point any generated connection ``host`` at loopback port 9 (nothing listens): tests reach no network."""
-    if isinstance(body, dict):
-        for key, value in list(body.items()):
-            if key == "host":
-                body[key], body["port"] = "127.0.0.1", 9
-            else:
-                _on_loopback(value)
-    elif isinstance(body, list):
-        for item in body:
-            _on_loopback(item)
-
-
 def _exercise(served: EmulatorServer, document: dict[str, Any], operation_id: str, case: Any,
               answered: dict[int, int]) -> None:
     """Send one generated case; check the answer, and the client's models against the document."""
-    _on_loopback(case.body)
+    on_loopback(case.body)
     response = case.call(base_url=served.url, headers=_auth_headers(operation_id, case), timeout=30)
     answered[response.status_code] = answered.get(response.status_code, 0) + 1
     case.validate_response(response, checks=CHECKS)
