@@ -17,6 +17,8 @@ import gc
 import sys
 from typing import TYPE_CHECKING, Any
 
+from improvado_loads.cli import startup
+
 if TYPE_CHECKING:
     import typer
 
@@ -33,6 +35,14 @@ def _app() -> typer.Typer:
 
 def main() -> None:
     """Run the command line (the ``improvado-loads`` console script); exits with its status."""
+    startup.pause()  # the collector, until the command's work begins (improvado_loads.cli.startup)
+    try:
+        _run()
+    finally:
+        startup.resume()
+
+
+def _run() -> None:
     try:
         app = _app()
     except ModuleNotFoundError as exc:

@@ -16,6 +16,7 @@ from improvado_loads.cli.common import (
     print_list,
     text,
 )
+from improvado_loads.cli.startup import short_lived
 from improvado_loads.models import DataTable
 
 data_tables_app = new_app(
@@ -51,6 +52,7 @@ def data_tables_table(tables: list[DataTable]) -> Table:
 
 @data_tables_app.command("list")
 @handle_errors
+@short_lived
 def list_data_tables(
     output: OutputOption = OutputFormat.TABLE,
     api_url: ApiUrlOption = None,

@@ -31,6 +31,7 @@ from improvado_loads.cli.common import (
     print_list,
     text,
 )
+from improvado_loads.cli.startup import short_lived
 from improvado_loads.errors import NotFoundError
 
 if TYPE_CHECKING:
@@ -177,6 +178,7 @@ def _fail_unless_active(connection: DestinationConnection, what: str) -> None:
 
 @destinations_app.command("list")
 @handle_errors
+@short_lived
 def list_destinations(
     destination_name: Annotated[
         str | None,
@@ -208,6 +210,7 @@ def list_destinations(
 
 @destinations_app.command("get")
 @handle_errors
+@short_lived
 def get_destination(
     connection_id: IdArgument,
     destination_name: NameOption = None,

@@ -33,6 +33,7 @@ from improvado_loads.cli.common import (
     warn,
 )
 from improvado_loads.cli.load_views import destination, load_details, loads_table, range_ignored, summary
+from improvado_loads.cli.startup import short_lived
 from improvado_loads.errors import ConflictError, TableInUseError, WaitTimeoutError
 from improvado_loads.models import Load, LoadStatus, RunPolicy
 
@@ -95,6 +96,7 @@ def _show(load: Load, output: OutputFormat, headline: str | None = None) -> None
 
 @app.command("list")
 @handle_errors
+@short_lived
 def list_loads(
     data_table_id: DataTableIdOption = None,
     destination_connection_id: ConnectionIdOption = None,
@@ -130,6 +132,7 @@ def list_loads(
 
 @app.command("get")
 @handle_errors
+@short_lived
 def get_load(
     load_id: LoadIdArgument,
     output: OutputOption = OutputFormat.TABLE,
