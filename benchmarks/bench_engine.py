@@ -1,6 +1,6 @@
 """The real Pulumi engine driving N loads, against its floor: the same N resources on a no-op provider.
 
-    .venv/bin/python benchmarks/bench_engine.py [--loads 100 500] [--repeat 1]
+    .venv/bin/python benchmarks/bench_engine.py [--loads 100 500] [--repeat 1] [--steps STEP ...] [--python PY]
 
 Needs `pulumi` on PATH (scripts/ensure-pulumi). For each N, two stacks go
 through the same steps, side by side (loads step, then floor step): ``up``
@@ -10,6 +10,14 @@ emulator in its own process on loopback; the other ``NoopLoad`` resources
 (benchmarks/noop_provider.py: no HTTP call, pickled by reference like ours).
 The API calls of each step come from the emulator's request log. Each line
 prints both times, their ratio and the goal next to it; nothing is asserted.
+
+The provider processes of both stacks run one Python: by default a venv holding
+only what ``improvado-loads[pulumi]`` installs, as users install it (made once and
+cached, see ``benchmarks/lean_python.py``; the first run needs PyPI), with this
+checkout on ``PYTHONPATH``; ``--python`` names another. The programs run inline in
+this process (the Automation API's own language server), for both stacks alike.
+``--steps`` measures only the named steps (``create`` always runs: every other
+step needs the loads it makes).
 """
 
 from __future__ import annotations
@@ -79,6 +87,9 @@ def _paged_reads(n: int, calls: list[dict[str, Any]]) -> tuple[bool, str]:
     return len(calls) <= most, f"{len(calls)} calls (goal: ≤ ceil(N/100)+3 = {most})"
 
 
+#: Each step's short name for ``--steps``.
+STEP_NAMES = {"create": "up: create", "preview": "preview: no change", "update": "up: update every run policy",
+              "refresh": "refresh", "destroy": "destroy"}
 GOALS = {
     "up: create": Goal(1.15, _writes_per_load),
     "preview: no change": Goal(1.10, _no_call),
@@ -182,16 +193,23 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(n: int, repeat: int, base: Path) -> None:
-    """Every step for N loads and N floor resources, ``repeat`` times; print medians and calls."""
+def measure(n: int, repeat: int, base: Path, python: str, chosen: list[str]) -> None:
+    """The chosen steps for N loads and N floor resources, ``repeat`` times; print medians and calls.
+
+    ``python`` runs the provider processes of both stacks; a step not chosen is skipped, except
+    creating, which every other step needs (it runs, unprinted).
+    """
     with emulator_process(base / "emulator") as url, EmulatorControl(url) as control:
-        api_env = {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": TOKEN}
+        provider_env = {"PULUMI_PYTHON_CMD": python}
+        api_env = {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": TOKEN, **provider_env}
         times: dict[str, dict[str, list[tuple[float, float]]]] = {name: {"loads": [], "floor": []} for name in GOALS}
         calls: dict[str, list[dict[str, Any]]] = {}
         for round_ in range(repeat):
             loads = make_stack(base, f"loads-{n}-{round_}", "loads", LOADS_PROGRAM, api_env)
-            floor = make_stack(base, f"floor-{n}-{round_}", "floor", FLOOR_PROGRAM, {})
+            floor = make_stack(base, f"floor-{n}-{round_}", "floor", FLOOR_PROGRAM, provider_env)
             for (name, loads_step), (_, floor_step) in zip(steps(loads, n), steps(floor, n), strict=True):
+                if name not in chosen and name != "up: create":
+                    continue
                 control.clear_requests()
                 times[name]["loads"].append(timed(loads_step))
                 calls[name] = control.requests()
@@ -200,6 +218,8 @@ def measure(n: int, repeat: int, base: Path) -> None:
         print(f"  {'step':<30} {'loads':>8} {'floor':>8} {'ratio':>6} {'goal':>6}  {'CPU: loads':>10} "
               f"{'floor':>7} {'ratio':>6}   API calls")
         for name, goal in GOALS.items():
+            if name not in chosen:
+                continue
             mine, base_time = (statistics.median(w for w, _ in times[name][side]) for side in ("loads", "floor"))
             mine_cpu, base_cpu = (statistics.median(c for _, c in times[name][side]) for side in ("loads", "floor"))
             ratio = mine / base_time
@@ -214,13 +234,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loads", type=int, nargs="+", default=[100, 500], metavar="N")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per N (the median is printed)")
+    parser.add_argument("--steps", nargs="+", choices=list(STEP_NAMES), default=list(STEP_NAMES), metavar="STEP",
+                        help=f"the steps to measure, of: {' '.join(STEP_NAMES)} (default: all)")
+    parser.add_argument("--python", help="the Python of the provider processes (default: a cached venv with only "
+                        "improvado-loads[pulumi] installed, made on first use)")
     args = parser.parse_args()
+    from benchmarks.lean_python import lean_python  # importable once __main__ put ROOT on sys.path
+
+    python = args.python or str(lean_python(ROOT / "pyproject.toml"))
     load = os.getloadavg()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"provider processes (both stacks): {python}; programs: inline in {sys.executable}")
+    chosen = [STEP_NAMES[step] for step in args.steps]
     for n in args.loads:
         with tempfile.TemporaryDirectory(prefix=f"bench-engine-{n}-") as tmp:
-            measure(n, args.repeat, Path(tmp))
+            measure(n, args.repeat, Path(tmp), python, chosen)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
