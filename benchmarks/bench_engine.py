@@ -14,7 +14,8 @@ prints both times, their ratio and the goal next to it; nothing is asserted.
 The provider processes of both stacks run one Python: by default a venv holding
 only what ``improvado-loads[pulumi]`` installs, as users install it (made once and
 cached, see ``benchmarks/lean_python.py``; the first run needs PyPI), with this
-checkout on ``PYTHONPATH``; ``--python`` names another. The programs run inline in
+checkout on ``PYTHONPATH`` and its bytecode compiled first, as ``pip install``
+compiles it; ``--python`` names another. The programs run inline in
 this process (the Automation API's own language server), for both stacks alike.
 ``--steps`` measures only the named steps (``create`` always runs: every other
 step needs the loads it makes).
@@ -242,6 +243,10 @@ def main() -> None:
     from benchmarks.lean_python import lean_python  # importable once __main__ put ROOT on sys.path
 
     python = args.python or str(lean_python(ROOT / "pyproject.toml"))
+    # Bytecode for the sources the provider processes import from this checkout (pip compiles what it
+    # installs; under PYTHONDONTWRITEBYTECODE every provider process would compile them again).
+    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "improvado_loads"), str(ROOT / "benchmarks")],
+                   check=True)  # fmt: skip
     load = os.getloadavg()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
