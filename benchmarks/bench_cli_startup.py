@@ -8,9 +8,13 @@ and each command through the installed ``improvado-loads`` script: ``--help``,
 Prints the median wall time of each and its ratio to the floor's median, next to
 the goal (≤ 1.3×), and the same for CPU time (user + system), which a busy shared
 machine disturbs less. Also lists any heavy package a command imported (there
-should be none). For reference it measures a second floor: the same bare import
+should be none). For reference it measures two more programs: the same bare import
 plus one pydantic model validating one object, the least that any command reading
-the API with typed models pays.
+the API with typed models pays; and the libraries' least for ``loads list``
+(:data:`LIBRARY_FLOOR`): Typer imported and one option validated as Typer 0.29 does
+it (a pydantic ``TypeAdapter``), one model, one GET on the emulator through an httpx
+client and a one-cell Rich table, run as the command line runs (collector paused, pydantic's plugin scan
+skipped, heap frozen at exit). What ``loads list`` costs beyond that is this package's.
 
 The package's bytecode is compiled first, as ``pip install`` does: an editable
 install run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile the
@@ -32,10 +36,11 @@ import time
 from pathlib import Path
 
 import improvado_loads
-from improvado_loads import ImprovadoClient
+from improvado_loads import ImprovadoClient, contract
 from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 
 GOAL = 1.3
+TOKEN = "bench-token"
 HEAVY = ("pulumi", "fastapi", "uvicorn", "sqlalchemy", "psycopg", "grpc")
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
 FLOOR = [sys.executable, "-c", "import httpx, pydantic"]
@@ -44,6 +49,24 @@ MODEL_FLOOR = [
     "-c",
     "import httpx, pydantic\nclass M(pydantic.BaseModel):\n    id: int\nM.model_validate({'id': 1})",
 ]
+#: The libraries' least for ``loads list`` (``{url}``: the emulator's list of loads), run as the command line runs.
+LIBRARY_FLOOR = """\
+import atexit, gc, os
+gc.disable()
+atexit.register(gc.freeze)
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+import httpx, pydantic, typer
+pydantic.TypeAdapter(int).validate_python("5")
+class M(pydantic.BaseModel):
+    count: int
+with httpx.Client(verify=False) as client:
+    page = M.model_validate(client.get("{url}", headers={{"Authorization": "Bearer {token}"}}).json())
+from rich.console import Console
+from rich.table import Table
+table = Table("count")
+table.add_row(str(page.count))
+Console(emoji=False).print(table)
+"""
 
 
 def wall(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -74,17 +97,19 @@ def main() -> None:
     load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer(
-        EmulatorSettings(data_dir=Path(tmp), port=0, token="bench-token", run_seconds=0.0)
+        EmulatorSettings(data_dir=Path(tmp), port=0, token=TOKEN, run_seconds=0.0)
     ) as server:
-        with ImprovadoClient(base_url=server.url, token="bench-token") as client:
+        with ImprovadoClient(base_url=server.url, token=TOKEN) as client:
             for i in range(5):
                 client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"bench_{i}")
-        env = {**os.environ, "IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": "bench-token"}
+        env = {**os.environ, "IMPROVADO_API_URL": server.url, "IMPROVADO_API_TOKEN": TOKEN}
+        library_floor = LIBRARY_FLOOR.format(url=server.url + contract.LOADS_PATH, token=TOKEN)
         commands = {
             "improvado-loads --help": [str(SCRIPT), "--help"],
             "improvado-loads --version": [str(SCRIPT), "--version"],
             "improvado-loads loads list": [str(SCRIPT), "loads", "list"],
             "reference: bare import + one pydantic model": MODEL_FLOOR,
+            "reference: libraries' least for loads list": [sys.executable, "-c", library_floor],
         }
         wall(FLOOR, env)  # warm the file system caches once
         for command in commands.values():

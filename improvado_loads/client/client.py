@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import os
+from functools import cached_property
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
 from improvado_loads import contract
 from improvado_loads.client._core import DEFAULT_TIMEOUT, HTTPCore
 from improvado_loads.client.auth import WorkspaceAuth
-from improvado_loads.client.catalog import DataTables
-from improvado_loads.client.destinations import DestinationConnections
 from improvado_loads.client.loads import Loads
 from improvado_loads.client.retry import RetryPolicy
 from improvado_loads.client.secrets import refuse_userinfo
 from improvado_loads.client.validation import checked_base_url
 from improvado_loads.contract import ENV_VARS
 from improvado_loads.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from improvado_loads.client.catalog import DataTables
+    from improvado_loads.client.destinations import DestinationConnections
 
 __all__ = ["ImprovadoClient", "parse_workspace_id"]
 
@@ -68,8 +72,22 @@ class ImprovadoClient:
         auth = WorkspaceAuth(token=token, username=username, password=password, workspace_id=self.workspace_id)
         self._core = HTTPCore(base_url=base_url, auth=auth, timeout=timeout, retry=retry, transport=transport)
         self.loads = Loads(self._core)
-        self.data_tables = DataTables(self._core)
-        self.destination_connections = DestinationConnections(self._core)
+
+    # The catalog and the connections (and their models) are imported when first used: a command
+    # that reads loads never defines them.
+    @cached_property
+    def data_tables(self) -> DataTables:
+        """The workspace's data tables (the sources of loads)."""
+        from improvado_loads.client.catalog import DataTables
+
+        return DataTables(self._core)
+
+    @cached_property
+    def destination_connections(self) -> DestinationConnections:
+        """The workspace's destination connections."""
+        from improvado_loads.client.destinations import DestinationConnections
+
+        return DestinationConnections(self._core)
 
     @classmethod
     def from_env(cls, **overrides: object) -> ImprovadoClient:
