@@ -1,6 +1,6 @@
 """Start-up time of the command line against a bare ``import httpx, pydantic``; prints figures.
 
-    .venv/bin/python benchmarks/bench_cli_startup.py [--rounds 7]
+    .venv/bin/python benchmarks/bench_cli_startup.py [--rounds 7] [--pieces]
 
 Each round runs, one after the other, the floor (``python -c 'import httpx, pydantic'``)
 and each command through the installed ``improvado-loads`` script: ``--help``,
@@ -15,6 +15,9 @@ the API with typed models pays; and the libraries' least for ``loads list``
 it (a pydantic ``TypeAdapter``), one model, one GET on the emulator through an httpx
 client and a one-cell Rich table, run as the command line runs (collector paused, pydantic's plugin scan
 skipped, heap frozen at exit). What ``loads list`` costs beyond that is this package's.
+With ``--pieces`` it also times the floor's program run that way with each piece that
+``loads list`` adds (Typer, pydantic's machinery, this package's modules, tenacity,
+httpcore...), one added at a time: where the time goes before the command does anything.
 
 The package's bytecode is compiled first, as ``pip install`` does: an editable
 install run with ``PYTHONDONTWRITEBYTECODE`` set would otherwise compile the
@@ -68,6 +71,33 @@ table.add_row(str(page.count))
 Console(emoji=False).print(table)
 """
 
+#: ``--pieces``: the floor's program with one piece added at a time, run as the command line runs.
+PIECES = {
+    "piece: floor without its collections": "",
+    "piece: + import typer": "import typer",
+    "piece: + pydantic's machinery": (  # what Typer's option validation and any typed model need
+        "pydantic.TypeAdapter(int).validate_python('5')\n"
+        "class M(pydantic.BaseModel):\n    count: int\nM.model_validate({'count': 5})"
+    ),
+    "piece: + CLI modules, load models": "import improvado_loads.cli.root, improvado_loads.cli.loads",
+    "piece: + tenacity": "import tenacity",
+    "piece: + client, httpcore, h11, rich.table": "import improvado_loads.client.client, httpcore, h11, rich.table",
+}
+PIECE_PRELUDE = (
+    "import atexit, gc, os\ngc.disable()\natexit.register(gc.freeze)\n"
+    "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\nimport httpx, pydantic\n"
+)
+
+
+def pieces() -> dict[str, list[str]]:
+    """The ``--pieces`` programs: each adds its piece to all the ones before it."""
+    programs: dict[str, list[str]] = {}
+    code = PIECE_PRELUDE
+    for name, piece in PIECES.items():
+        code += piece + "\n"
+        programs[name] = [sys.executable, "-c", code]
+    return programs
+
 
 def wall(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Seconds one run of ``command`` takes: wall time and CPU time (user + system); it must succeed."""
@@ -92,6 +122,9 @@ def main() -> None:
     """Measure every command against the floor, in paired rounds."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--pieces", action="store_true", help="also time the floor's program with each piece loads list adds"
+    )
     args = parser.parse_args()
     compileall.compile_dir(str(Path(improvado_loads.__file__).parent), quiet=1)
     load_before = os.getloadavg()
@@ -110,6 +143,7 @@ def main() -> None:
             "improvado-loads loads list": [str(SCRIPT), "loads", "list"],
             "reference: bare import + one pydantic model": MODEL_FLOOR,
             "reference: libraries' least for loads list": [sys.executable, "-c", library_floor],
+            **(pieces() if args.pieces else {}),
         }
         wall(FLOOR, env)  # warm the file system caches once
         for command in commands.values():
