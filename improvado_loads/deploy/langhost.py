@@ -6,8 +6,10 @@ The engine runs a program by calling ``Run`` on a language host. Given
 one, it runs the program's ``__main__.py`` in a **subprocess of the project's own
 Python** (``runtime.options.virtualenv`` in ``Pulumi.yaml``, else
 ``PULUMI_PYTHON_CMD`` or ``python3``) through Pulumi's own program runner
-``pulumi-language-python-exec``, so a program's imports, errors ("Program failed
-with an unhandled exception: …") and exit codes are those of ``pulumi up``. What
+``pulumi-language-python-exec`` (by way of :mod:`~improvado_loads.deploy.program_runner`), so a
+program's imports, errors ("Program failed with an unhandled exception: …") and exit codes are
+those of ``pulumi up``, except that a call the engine refuses while it cancels is not reported as
+the program's failure. What
 the program prints reaches the engine as the language host's output does: as
 messages of the stack resource, in the engine's display (and in ``--json``).
 """
@@ -34,6 +36,8 @@ __all__ = ["PROGRAM_ERROR_EXIT", "NoProjectPython", "ProgramHost", "ProjectPytho
 #: Exit status of Pulumi's program runner after it showed the user an error (the engine bails quietly).
 PROGRAM_ERROR_EXIT = 32
 EXEC_SCRIPT = "pulumi-language-python-exec"
+#: Runs :data:`EXEC_SCRIPT` in the program's Python (see :mod:`improvado_loads.deploy.program_runner`).
+PROGRAM_RUNNER = Path(__file__).with_name("program_runner.py")
 #: Popen arguments that keep the program out of the terminal's process group (3.10 has no ``process_group``).
 _OWN_GROUP: dict[str, Any] = {"process_group": 0} if sys.version_info >= (3, 11) else {"start_new_session": True}
 
@@ -113,7 +117,7 @@ class ProgramHost(language_pb2_grpc.LanguageRuntimeServicer):
         pwd = request.pwd or str(self.work_dir)
         program = request.program or "."
         command = [
-            self.python.executable, "-u", self.exec_script,
+            self.python.executable, "-u", str(PROGRAM_RUNNER), self.exec_script,
             "--monitor", request.monitor_address, "--engine", engine,
             "--project", request.project, "--stack", request.stack, "--pwd", pwd,
             "--dry_run", "true" if request.dryRun else "false",

@@ -110,6 +110,22 @@ def test_preview_shows_the_programs_error_as_pulumi_does(program: Program) -> No
     assert "pulumi config set engine-tests:destinationConnectionId <value>" in result.stdout
 
 
+def test_a_program_error_caused_by_a_refused_grpc_call_keeps_its_traceback(program: Program) -> None:
+    """Only a call refused by the engine's own shutdown is reported as the shutdown: a program that
+    fails of a refused gRPC call of its own (the engine still serving it) shows its traceback."""
+    main = program.work_dir / "__main__.py"
+    main.write_text(
+        "import grpc\n\n\nclass Refused(grpc.RpcError):\n    def code(self):\n"
+        "        return grpc.StatusCode.CANCELLED\n\n\n"
+        "raise RuntimeError('the warehouse service refused') from Refused()\n"
+    )
+    result = program.deploy("preview", "--stack", "dev", "--create")
+    assert result.returncode != 0
+    assert "Program failed with an unhandled exception" in result.stdout
+    assert "RuntimeError: the warehouse service refused" in result.stdout and "__main__.py" in result.stdout
+    assert "Resource monitor has terminated" not in result.stdout
+
+
 # --- 2. a mistyped --stack ----------------------------------------------------------------
 
 
@@ -349,11 +365,13 @@ def wait_for_loads(api: ImprovadoClient, at_least: int) -> None:
     raise AssertionError(f"fewer than {at_least} loads were created")
 
 
-def ctrl_c_up(program: Program, api: ImprovadoClient, presses: int = 1) -> tuple[subprocess.Popen[str], str, str]:
-    """:func:`start_up`, then Ctrl-C ``presses`` times once 5 loads exist; the process, its stdout and stderr."""
+def ctrl_c_up(
+    program: Program, api: ImprovadoClient, presses: int = 1, loads: int = 5
+) -> tuple[subprocess.Popen[str], str, str]:
+    """:func:`start_up`, then Ctrl-C ``presses`` times once ``loads`` loads exist; the process, stdout, stderr."""
     proc = start_up(program)
     try:
-        wait_for_loads(api, 5)
+        wait_for_loads(api, loads)
         for _ in range(presses):
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at a terminal does
         out, err = proc.communicate(timeout=300)
@@ -406,6 +424,42 @@ def test_ctrl_c_cancels_cleanly_and_says_how_to_go_on(program: Program, api: Imp
     httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
     assert program.deploy("up", "--stack", "dev", "--yes").returncode == 0
     assert_thirty_recorded_once(program, api)
+
+
+#: A program whose last registration needs a provider the engine has not loaded yet (the builtin
+#: one of a StackReference), sent once ``first`` is created: while a Ctrl-C is waiting for ``slow``.
+CANCELLED_REGISTRATION = """import pulumi
+
+from improvado_loads import DestinationConnection, DestinationConnectionArgs, Load, LoadArgs
+
+slow = DestinationConnection("slow", DestinationConnectionArgs(
+    destination_name="sqlite", title="Slow", connection_params={"database": "slow.sqlite3"}))
+first = Load("first", LoadArgs(data_table_id=1, destination_connection_id=1, destination_table="first",
+                               run_policy="manual"))
+pulumi.StackReference("organization/engine-tests/other", opts=pulumi.ResourceOptions(depends_on=[first]))
+"""
+
+
+def test_ctrl_c_while_a_registration_waits_for_its_provider_is_a_clean_cancel(
+    program: Program, api: ImprovadoClient
+) -> None:
+    """Ctrl-C while ``first`` (2 s) and ``slow`` (5 s) are being created. Once ``first`` is, the
+    program reads the StackReference, which waits for the ``pulumi`` package's default provider: the
+    cancelling engine registers nothing more, and when ``slow`` is done and it shuts the program's
+    monitor down it answers that read CANCELLED ("context canceled"), not UNAVAILABLE as the rest.
+    The program dies of the cancel; that is no error of the program (no traceback), every time."""
+    (program.work_dir / "__main__.py").write_text(CANCELLED_REGISTRATION)
+    faults = [{"method": "POST", "path": "/api/v3/loads", "latency_ms": 2000},
+              {"method": "POST", "path": "/api/v3/destinations/*", "latency_ms": 5000}]  # fmt: skip
+    for fault in faults:
+        httpx.post(f"{program.emulator_url}/_emulator/faults", json=fault).raise_for_status()
+    proc, out, err = ctrl_c_up(program, api, loads=1)  # while both creates are in flight
+    assert proc.returncode == 130, out + err
+    assert "Traceback" not in out + err and "context canceled" not in out + err, out + err
+    assert "update canceled" in out and "error: Resource monitor has terminated, shutting down" in out
+    assert "stack 'dev' is unlocked, has no pending operations" in err
+    assert session_processes(proc.pid) == [] and lock_files(program) == []
+    assert live_tables(api) == ["first"] and list(program.recorded().values()) == [api.loads.list().to_list()[0].id]
 
 
 def test_recover_after_kill_9_leaves_no_orphan_and_no_duplicate(program: Program, api: ImprovadoClient) -> None:
