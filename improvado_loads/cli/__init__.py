@@ -39,7 +39,7 @@ def main() -> None:
     try:
         _run()
     finally:
-        startup.resume()
+        startup.resume()  # an in-process caller (one that catches SystemExit) gets its collector back
 
 
 def _run() -> None:
