@@ -9,15 +9,20 @@ the project's own Python as the language host would.
 
 Ctrl-C: the engine gets it (it cancels cleanly: in-flight operations finish and
 are recorded, nothing new starts, the stack is unlocked); this process only
-notes it, so no Python traceback interrupts the engine's output.
+notes it, so no Python traceback interrupts the engine's output. On a terminal
+pulumi's display reads the keyboard itself (raw mode), so a Ctrl-C typed there
+reaches the engine alone: the engine's own record of the run (its event log)
+says whether it was cancelled.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,14 +104,44 @@ def run_pulumi(
     command = ["pulumi", *args, "--cwd", str(work_dir)]
     run = EngineRun(returncode=0)
     needs_program = bool(args) and args[0] in PROGRAM_COMMANDS
-    with _host_address(work_dir, full_env) if needs_program else _no_host() as address:
+    with (
+        _host_address(work_dir, full_env) if needs_program else _no_host() as address,
+        tempfile.TemporaryDirectory(prefix="improvado-loads-events-") as scratch,
+    ):
+        engine_env = full_env
+        events = Path(scratch) / "events.jsonl"
         if address is not None:
             command.append(f"--client={address}")
+        if needs_program:  # --event-log is offered with PULUMI_DEBUG_COMMANDS (as the Automation API sets it)
+            command += ["--event-log", str(events)]
+            engine_env = {**full_env, "PULUMI_DEBUG_COMMANDS": "true"}
         with _interrupts_noted(run):
-            proc = subprocess.Popen(command, env=full_env, stdout=subprocess.PIPE if capture else None, text=True)
+            proc = subprocess.Popen(command, env=engine_env, stdout=subprocess.PIPE if capture else None, text=True)
             out, _ = proc.communicate()
         run.returncode = proc.returncode
+        run.interrupted = run.interrupted or _engine_cancelled(events)
     return run, out or ""
+
+
+#: How the engine's cancellation announces itself (its message on the first Ctrl-C or SIGTERM).
+_CANCELLING = ("received; cancelling", "received; terminating")
+
+
+def _engine_cancelled(event_log: Path) -> bool:
+    """Whether the engine's event log shows that it was interrupted (a Ctrl-C it read itself)."""
+    try:
+        lines = event_log.read_text(errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        message = (event.get("stdoutEvent") or {}).get("message", "") if isinstance(event, dict) else ""
+        if isinstance(message, str) and any(words in message for words in _CANCELLING):
+            return True
+    return False
 
 
 @contextmanager

@@ -7,15 +7,19 @@ backend, against the emulator.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
+import select
 import shlex
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -421,6 +425,56 @@ def test_ctrl_c_cancels_cleanly_and_says_how_to_go_on(program: Program, api: Imp
     live = sorted(load.id for load in api.loads.list())
     assert 5 <= len(live) < 30 and sorted(program.recorded().values()) == live  # every load made is recorded
 
+    httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
+    assert program.deploy("up", "--stack", "dev", "--yes").returncode == 0
+    assert_thirty_recorded_once(program, api)
+
+
+def test_ctrl_c_typed_at_a_terminal_also_says_how_to_go_on(program: Program, api: ImprovadoClient) -> None:
+    """On a terminal pulumi's display reads the keyboard (raw mode): Ctrl-C is a key that only the
+    engine sees, not a SIGINT to the process group. The command still knows the update was cancelled."""
+    fault = slow_creates(program)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))  # a usable terminal
+
+    def own_terminal() -> None:  # in the child: a session whose controlling terminal is the pty
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    proc = subprocess.Popen(
+        [str(SCRIPT), "deploy", "up", "--create", "--yes", "--parallel", "4", *program.configure(THIRTY),
+         "--cwd", str(program.work_dir)],
+        env={**os.environ, **program.env, "TERM": "xterm"}, stdin=follower, stdout=follower, stderr=follower,
+        preexec_fn=own_terminal,
+    )  # fmt: skip
+    os.close(follower)
+    shown = b""
+    try:
+        typed = False
+        for _ in range(3000):  # bounded: 5 minutes of 0.1 s polls
+            if select.select([leader], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(leader, 65536)
+                except OSError:  # the terminal is closed once the command is gone
+                    break
+                if not chunk:
+                    break
+                shown += chunk
+            if not typed and len(list(api.loads.list())) >= 5:
+                os.write(leader, b"\x03")  # Ctrl-C typed at the terminal
+                typed = True
+        proc.wait(timeout=60)
+    finally:
+        os.close(leader)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = shown.decode(errors="replace")
+    assert typed and proc.returncode == 130, text
+    assert "Traceback" not in text
+    assert "stack 'dev' is unlocked, has no pending operations" in text
+    assert f"Finish with: improvado-loads deploy up --stack dev --cwd {program.work_dir}" in text.replace("\r\n", "")
+    assert session_processes(proc.pid) == [] and lock_files(program) == []
     httpx.delete(f"{program.emulator_url}/_emulator/faults/{fault}").raise_for_status()
     assert program.deploy("up", "--stack", "dev", "--yes").returncode == 0
     assert_thirty_recorded_once(program, api)
