@@ -10,7 +10,8 @@ read       served from one paged list per provider process (ceil(N/100) GETs for
            loads); a load not listed gets its own GET, and a 404 leaves the
            stack only when the load is certainly gone (see ``presence``)
 update     one PUT of the run policy and/or one pause/unpause (none for deletion_policy)
-delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing
+delete     per ``deletion_policy``: DELETE, PUT …/pause, or nothing (a line on the
+           provider's stderr says so when the load stays in Improvado)
 =========  ==============================================================
 """
 
@@ -258,6 +259,7 @@ class LoadProvider(ClientProvider):
         self._wrote()
         policy = props.get("deletion_policy") or contract.DEFAULT_DELETION_POLICY
         load_id = int(id_)
+        done: str | None = None  # what to tell the user beyond the engine's own "deleted"
         try:
             if _IN_STACK.taken_over(load_id):  # a create-first replacement adopted this very load
                 done = f"left load {load_id} in Improvado: its replacement took it over (adopt_load_id)"
@@ -265,7 +267,6 @@ class LoadProvider(ClientProvider):
                 self.client.loads.delete(load_id)
                 _IN_STACK.deleted(load_id)
                 self._tables().deleted(load_id)
-                done = f"deleted load {load_id}"
             elif policy == "pause":
                 self.client.loads.pause(load_id)
                 done = f"paused load {load_id} and left it in Improvado (deletion_policy=pause)"
@@ -276,6 +277,9 @@ class LoadProvider(ClientProvider):
             _IN_STACK.deleted(load_id)
             self._tables().deleted(load_id)
             done = f"load {load_id} was already gone"
-        # One write per line: several deletes run at once in one provider process.
-        sys.stderr.write(f"improvado: {done}\n")
-        sys.stderr.flush()
+        # A load deleted as asked gets no line: the engine's "deleted" says it (each line is an event
+        # the engine carries to the display). Where the load was left in Improvado, or was already
+        # gone, "deleted" would mislead: that is said, one write per line (deletes run at once).
+        if done is not None:
+            sys.stderr.write(f"improvado: {done}\n")
+            sys.stderr.flush()
