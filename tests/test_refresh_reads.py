@@ -88,3 +88,20 @@ def test_concurrent_reads_share_one_list(client: ImprovadoClient, control: Emula
     assert [r.id for r in results] == [str(load.id) for load in loads]
     calls = [(r["method"], r["path"]) for r in control.requests()]
     assert calls == [("GET", contract.LOADS_PATH)] * math.ceil(LOADS / contract.MAX_PAGE_SIZE)
+
+
+def test_a_read_returns_inputs_only_when_refresh_saw_one_change(client: ImprovadoClient) -> None:
+    """Unchanged, the engine keeps the stack's inputs; a change made in Improvado becomes the inputs."""
+    load = client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="t")
+    recorded = dict(fresh_provider(client).read(str(load.id), state(load)).outs)  # as the state holds it
+
+    unchanged = fresh_provider(client).read(str(load.id), recorded)
+    assert unchanged.id == str(load.id) and unchanged.inputs is None
+    assert unchanged.outs["run_policy"] == "manual"
+
+    client.loads.update(load.id, run_policy="weekly")  # someone clicks in the Improvado UI
+    drifted = fresh_provider(client).read(str(load.id), recorded)
+    assert drifted.outs["run_policy"] == "weekly"
+    assert drifted.inputs is not None and drifted.inputs["run_policy"] == "weekly"
+    assert {k: drifted.inputs[k] for k in drifted.inputs if k != "run_policy"} == {
+        k: recorded[k] for k in drifted.inputs if k != "run_policy"}

@@ -19,6 +19,7 @@ def test_refresh_lists_once_and_confirms_a_missing_load_by_its_own_get(
     deployment.configure(loads=LOADS)
     deployment.up()
     ids = sorted(int(r["outputs"]["load_id"]) for r in deployment.resources())
+    inputs_before = {r["outputs"]["load_id"]: r["inputs"] for r in deployment.resources()}
     api.loads.update(ids[0], run_policy="hourly")
     deployment.clear_requests()
 
@@ -26,6 +27,11 @@ def test_refresh_lists_once_and_confirms_a_missing_load_by_its_own_get(
 
     assert result.summary.resource_changes == {"same": 12, "update": 1}
     assert [(r["method"], r["path"]) for r in deployment.requests()] == [("GET", contract.LOADS_PATH)]
+    # The changed load's inputs are what refresh saw; every other load keeps its inputs as they were.
+    inputs_after = {r["outputs"]["load_id"]: r["inputs"] for r in deployment.resources()}
+    assert inputs_after[ids[0]] == {**inputs_before[ids[0]], "run_policy": "hourly"}
+    assert {k: v for k, v in inputs_after.items() if k != ids[0]} == {
+        k: v for k, v in inputs_before.items() if k != ids[0]}
 
     api.loads.delete(ids[1])
     deployment.clear_requests()
