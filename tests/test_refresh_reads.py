@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import httpx
 
 from improvado_loads import ImprovadoClient, contract
 from improvado_loads.emulator import EmulatorControl
 
-from .conftest import fresh_provider
+from .conftest import EMULATOR_TOKEN, fresh_provider
 
 LOADS = 130
+
+
+class HeldPages(httpx.BaseTransport):
+    """Sends every request, except that list requests after the first wait until :attr:`release` is set."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.held = threading.Event()  # a later page was asked for
+        self.release = threading.Event()
+        self.lists = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and request.url.path == contract.LOADS_PATH:
+            self.lists += 1
+            if self.lists > 1:
+                self.held.set()
+                if not self.release.wait(timeout=60):  # bounded: the test fails rather than hangs
+                    raise httpx.ReadTimeout("the test never released the page", request=request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def state(load: Any) -> dict[str, Any]:
@@ -59,22 +84,47 @@ def test_a_write_of_the_process_makes_reads_list_again(client: ImprovadoClient, 
 
 
 def test_a_read_waits_for_its_own_page_only(client: ImprovadoClient, control: EmulatorControl) -> None:
-    """The first reads of a refresh are served once their page is in, while later pages are still to come."""
+    """The first reads of a refresh are served once their page is in, while the next page is on its way."""
     loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
              for i in range(LOADS)]
     control.clear_requests()
-    provider = fresh_provider(client)
+    transport = HeldPages()
+    with ImprovadoClient(base_url=client.base_url, token=EMULATOR_TOKEN, transport=transport) as held_client:
+        provider = fresh_provider(held_client)
 
-    def list_calls() -> int:
-        return sum(1 for r in control.requests() if (r["method"], r["path"]) == ("GET", contract.LOADS_PATH))
+        # Served from the first page while the second is held: the read did not wait for it...
+        assert provider.read(str(loads[0].id), state(loads[0])).id == str(loads[0].id)
+        # ...which was asked for ahead of the reads that need it.
+        assert transport.held.wait(timeout=60)
+        transport.release.set()
+        assert provider.read(str(loads[-1].id), state(loads[-1])).id == str(loads[-1].id)
+        for load in loads[1:-1]:  # every other read is served from the pages already in
+            provider.read(str(load.id), state(load))
 
-    assert provider.read(str(loads[0].id), state(loads[0])).id == str(loads[0].id)
-    assert list_calls() == 1  # the first page of two
-    assert provider.read(str(loads[-1].id), state(loads[-1])).id == str(loads[-1].id)
-    assert list_calls() == 2
-    for load in loads[1:-1]:  # every other read is served from the pages already in
-        provider.read(str(load.id), state(load))
-    assert len(control.requests()) == 2
+    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", contract.LOADS_PATH)] * 2
+
+
+def test_a_page_fetched_ahead_is_at_most_one_more_than_the_reads_need(
+    client: ImprovadoClient, control: EmulatorControl
+) -> None:
+    """Reads of loads on the first page of a longer list: one page fetched ahead, not the whole list."""
+    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
+             for i in range(2 * contract.MAX_PAGE_SIZE + 1)]
+    control.clear_requests()
+    transport = HeldPages()
+    transport.release.set()
+    with ImprovadoClient(base_url=client.base_url, token=EMULATOR_TOKEN, transport=transport) as counted:
+        provider = fresh_provider(counted)
+        for load in loads[:3]:
+            assert provider.read(str(load.id), state(load)).id == str(load.id)
+        assert transport.held.wait(timeout=60)  # the second page, fetched ahead
+        for load in loads[3:10]:
+            provider.read(str(load.id), state(load))
+        for thread in threading.enumerate():  # whatever is still being fetched ahead, bounded
+            if thread.name == "improvado-list-ahead":
+                thread.join(timeout=60)
+
+    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", contract.LOADS_PATH)] * 2
 
 
 def test_concurrent_reads_share_one_list(client: ImprovadoClient, control: EmulatorControl) -> None:
