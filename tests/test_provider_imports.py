@@ -74,6 +74,27 @@ def test_the_client_is_still_one_import_away() -> None:
     assert "httpx" in loaded
 
 
+def test_the_provider_process_leaves_its_start_up_heap_out_of_collections() -> None:
+    """What is loaded by configure, and then by the client, is frozen (``gc.freeze``): full collections skip it."""
+    probe = textwrap.dedent(
+        """
+        import gc
+        from improvado_loads.provider import LoadProvider
+        assert gc.get_freeze_count() == 0
+        provider = LoadProvider()
+        provider.configure(type("Req", (), {"config": {"improvado:apiUrl": "http://127.0.0.1:9",
+                                                       "improvado:token": "t"}})())
+        configured = gc.get_freeze_count()
+        assert provider.client.base_url == "http://127.0.0.1:9"
+        print(f"FROZEN={configured},{gc.get_freeze_count()}")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    configured, with_client = map(int, done.stdout.split("FROZEN=")[1].split(","))
+    assert configured > 10_000 and with_client > configured  # the client's modules (httpx) joined them
+
+
 def test_the_provider_process_profiles_itself_when_asked(tmp_path: Path) -> None:
     """IMPROVADO_PROVIDER_PROFILE=DIR: the configuring thread and later threads are profiled into DIR."""
     probe = textwrap.dedent(
