@@ -17,8 +17,9 @@ cached, see ``benchmarks/lean_python.py``; the first run needs PyPI), with this
 checkout on ``PYTHONPATH`` and its bytecode compiled first, as ``pip install``
 compiles it; ``--python`` names another. The programs run inline in
 this process (the Automation API's own language server), for both stacks alike.
-``--steps`` measures only the named steps (``create`` always runs: every other
-step needs the loads it makes).
+``--steps`` prints only the named steps (``create`` and ``destroy`` always run: every
+other step needs the loads ``create`` makes, and the next round's would collide with
+loads left over).
 """
 
 from __future__ import annotations
@@ -198,7 +199,8 @@ def measure(n: int, repeat: int, base: Path, python: str, chosen: list[str]) -> 
     """The chosen steps for N loads and N floor resources, ``repeat`` times; print medians and calls.
 
     ``python`` runs the provider processes of both stacks; a step not chosen is skipped, except
-    creating, which every other step needs (it runs, unprinted).
+    creating, which every other step needs, and destroying, so the next round starts from an
+    empty workspace (both run, unprinted).
     """
     with emulator_process(base / "emulator") as url, EmulatorControl(url) as control:
         provider_env = {"PULUMI_PYTHON_CMD": python}
@@ -209,7 +211,7 @@ def measure(n: int, repeat: int, base: Path, python: str, chosen: list[str]) -> 
             loads = make_stack(base, f"loads-{n}-{round_}", "loads", LOADS_PROGRAM, api_env)
             floor = make_stack(base, f"floor-{n}-{round_}", "floor", FLOOR_PROGRAM, provider_env)
             for (name, loads_step), (_, floor_step) in zip(steps(loads, n), steps(floor, n), strict=True):
-                if name not in chosen and name != "up: create":
+                if name not in chosen and name not in ("up: create", "destroy"):
                     continue
                 control.clear_requests()
                 times[name]["loads"].append(timed(loads_step))
