@@ -32,7 +32,14 @@ __all__ = [
 ]
 
 
-class RunPolicy(str, Enum):
+class _ValueEnum(str, Enum):
+    """A string enum that prints as its value (``str(RunPolicy.DAILY) == "daily"``)."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class RunPolicy(_ValueEnum):
     """When a load runs (values assumed; see :mod:`improvado_loads.contract`)."""
 
     MANUAL = "manual"
@@ -41,11 +48,8 @@ class RunPolicy(str, Enum):
     DAILY = "daily"
     WEEKLY = "weekly"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class LoadStatus(str, Enum):
+class LoadStatus(_ValueEnum):
     """State of a load's last run (values assumed)."""
 
     NEW = "new"
@@ -54,9 +58,6 @@ class LoadStatus(str, Enum):
     SUCCESS = "success"
     FAILED = "failed"
     PAUSED = "paused"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 assert tuple(p.value for p in RunPolicy) == contract.RUN_POLICIES
