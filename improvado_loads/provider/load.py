@@ -245,7 +245,7 @@ class LoadProvider(ClientProvider):
         # Inputs go back only when refresh saw one change in Improvado (the next diff then compares
         # against what refresh saw). Returned as they were, the engine keeps the stack's own (a read
         # without inputs leaves them), and the SDK would serialize every read's inputs a second time.
-        drifted = any(inputs[k] != as_int(props.get(k)) for k in LOAD_INPUT_KEYS)
+        drifted = inputs != plain(props, LOAD_INPUT_KEYS)
         return ReadResult(id_, outs, inputs if drifted else None)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
