@@ -134,6 +134,8 @@ def _engine_cancelled(event_log: Path) -> bool:
     except OSError:
         return False
     for line in lines:
+        if not any(words in line for words in _CANCELLING):
+            continue  # most lines are resource events: parse only the few that may be the message
         try:
             event = json.loads(line)
         except ValueError:
