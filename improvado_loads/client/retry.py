@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import ssl
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
@@ -26,7 +27,10 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+_E = TypeVar("_E", bound=BaseException)
+
+
+def _caused_by(exc: BaseException, kind: type[_E]) -> _E | None:
     """The first exception of ``kind`` down ``exc``'s chain of causes, if any."""
     seen: BaseException | None = exc
     for _ in range(10):  # bounded walk down the chain of causes
@@ -49,8 +53,7 @@ def refused(exc: BaseException) -> bool:
 
 def certificate_rejected(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     """The verification error when the server's TLS certificate was not trusted: no retry changes that."""
-    found = _caused_by(exc, ssl.SSLCertVerificationError)
-    return found if isinstance(found, ssl.SSLCertVerificationError) else None
+    return _caused_by(exc, ssl.SSLCertVerificationError)
 
 
 def final(exc: BaseException) -> bool:
@@ -117,10 +120,12 @@ class RetryPolicy:
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, RetryableResponse) and exc.response.status_code == 429 and hinted(exc) is not None:
-                return 0.0  # the client's RateGate holds this request, and every other, until Retry-After
             hint = hinted(exc)
-            return hint if hint is not None else float(jitter(state))
+            if hint is None:
+                return float(jitter(state))
+            if isinstance(exc, RetryableResponse) and exc.response.status_code == 429:
+                return 0.0  # the client's RateGate holds this request, and every other, until Retry-After
+            return hint
 
         def log(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
