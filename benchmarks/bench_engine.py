@@ -92,6 +92,8 @@ def _paged_reads(n: int, calls: list[dict[str, Any]]) -> tuple[bool, str]:
 #: Each step's short name for ``--steps``.
 STEP_NAMES = {"create": "up: create", "preview": "preview: no change", "update": "up: update every run policy",
               "refresh": "refresh", "destroy": "destroy"}
+#: Steps that run whether chosen or not: the others need the loads of the first; the next round, the last.
+ALWAYS_RUN = (STEP_NAMES["create"], STEP_NAMES["destroy"])
 GOALS = {
     "up: create": Goal(1.15, _writes_per_load),
     "preview: no change": Goal(1.10, _no_call),
@@ -211,7 +213,7 @@ def measure(n: int, repeat: int, base: Path, python: str, chosen: list[str]) -> 
             loads = make_stack(base, f"loads-{n}-{round_}", "loads", LOADS_PROGRAM, api_env)
             floor = make_stack(base, f"floor-{n}-{round_}", "floor", FLOOR_PROGRAM, provider_env)
             for (name, loads_step), (_, floor_step) in zip(steps(loads, n), steps(floor, n), strict=True):
-                if name not in chosen and name not in ("up: create", "destroy"):
+                if name not in chosen and name not in ALWAYS_RUN:
                     continue
                 control.clear_requests()
                 times[name]["loads"].append(timed(loads_step))
