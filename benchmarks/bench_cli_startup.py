@@ -52,13 +52,15 @@ MODEL_FLOOR = [
     "-c",
     "import httpx, pydantic\nclass M(pydantic.BaseModel):\n    id: int\nM.model_validate({'id': 1})",
 ]
+#: The floor's imports run as the command line runs a short-lived command (collector paused, heap
+#: frozen at exit, no pydantic plugin scan): the start of LIBRARY_FLOOR and of every ``--pieces`` program.
+PIECE_PRELUDE = (
+    "import atexit, gc, os\ngc.disable()\natexit.register(gc.freeze)\n"
+    "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\nimport httpx, pydantic\n"
+)
 #: The libraries' least for ``loads list`` (``{url}``: the emulator's list of loads), run as the command line runs.
-LIBRARY_FLOOR = """\
-import atexit, gc, os
-gc.disable()
-atexit.register(gc.freeze)
-os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
-import httpx, pydantic, typer
+LIBRARY_FLOOR = PIECE_PRELUDE + """\
+import typer
 pydantic.TypeAdapter(int).validate_python("5")
 class M(pydantic.BaseModel):
     count: int
@@ -83,10 +85,6 @@ PIECES = {
     "piece: + tenacity": "import tenacity",
     "piece: + client, httpcore, h11, rich.table": "import improvado_loads.client.client, httpcore, h11, rich.table",
 }
-PIECE_PRELUDE = (
-    "import atexit, gc, os\ngc.disable()\natexit.register(gc.freeze)\n"
-    "os.environ['PYDANTIC_DISABLE_PLUGINS'] = '__all__'\nimport httpx, pydantic\n"
-)
 
 
 def pieces() -> dict[str, list[str]]:
