@@ -18,8 +18,9 @@ def test_refresh_lists_once_and_confirms_a_missing_load_by_its_own_get(
 ) -> None:
     deployment.configure(loads=LOADS)
     deployment.up()
-    ids = sorted(int(r["outputs"]["load_id"]) for r in deployment.resources())
-    inputs_before = {r["outputs"]["load_id"]: r["inputs"] for r in deployment.resources()}
+    before = deployment.resources()
+    ids = sorted(int(r["outputs"]["load_id"]) for r in before)
+    inputs_before = {r["outputs"]["load_id"]: r["inputs"] for r in before}
     api.loads.update(ids[0], run_policy="hourly")
     deployment.clear_requests()
 
