@@ -100,11 +100,12 @@ def test_multi_environment_one_program_two_stacks(
 
 
 def test_adopt_existing_takes_over_without_creating(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str, pulumi_command: auto.PulumiCommand
 ) -> None:
     made = api.loads.create(data_table_id=1, destination_connection_id=1, destination_table="ads", run_policy="daily")
     work_dir, env = example(tmp_path, "adopt-existing")
-    stack = stack_for(work_dir, "dev", env={**env, "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token})
+    stack = stack_for(work_dir, "dev", env={**env, "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token},
+                      pulumi_command=pulumi_command)
     spec = {"ads": {"loadId": made.id, "dataTableId": 1, "connectionId": 1, "table": "ads", "runPolicy": "daily"}}
     stack.set_config("existingLoads", auto.ConfigValue(json.dumps(spec)))
 
@@ -114,10 +115,11 @@ def test_adopt_existing_takes_over_without_creating(
 
 
 def test_run_on_deploy_backfills_once_per_trigger(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str, pulumi_command: auto.PulumiCommand
 ) -> None:
     work_dir, env = example(tmp_path, "run-on-deploy")
-    stack = stack_for(work_dir, "dev", env={**env, "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token})
+    stack = stack_for(work_dir, "dev", env={**env, "IMPROVADO_API_URL": emulator.url, "IMPROVADO_API_TOKEN": token},
+                      pulumi_command=pulumi_command)
     stack.set_all_config({"backfillFrom": auto.ConfigValue("2000-01-01"), "backfillTo": auto.ConfigValue("2100-01-01")})
 
     backfill = stack.up(color="never").outputs["backfill"].value
@@ -128,7 +130,7 @@ def test_run_on_deploy_backfills_once_per_trigger(
 
 
 def test_demo_program_loads_rows_into_the_embedded_sqlite(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str, pulumi_command: auto.PulumiCommand
 ) -> None:
     """The README's demo program (top-level __main__.py) with its defaults: a SQLite warehouse, rows in it."""
     work_dir = tmp_path / "demo"
@@ -136,7 +138,7 @@ def test_demo_program_loads_rows_into_the_embedded_sqlite(
     shutil.copy(ROOT / "__main__.py", work_dir / "__main__.py")
     settings = (ROOT / "Pulumi.yaml").read_text().replace("virtualenv: .venv", f"virtualenv: {sys.prefix}")
     (work_dir / "Pulumi.yaml").write_text(settings)
-    stack = stack_for(work_dir, "demo", env=engine_env(tmp_path))
+    stack = stack_for(work_dir, "demo", env=engine_env(tmp_path), pulumi_command=pulumi_command)
     stack.set_all_config({"improvado:apiUrl": auto.ConfigValue(emulator.url),
                           "improvado:token": auto.ConfigValue(token, secret=True)})
 

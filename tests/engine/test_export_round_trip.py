@@ -76,6 +76,7 @@ def test_export_round_trip_with_connections(
     token: str,
     workspace2_api: ImprovadoClient,
     postgres_dsn: str,
+    pulumi_command: auto.PulumiCommand,
 ) -> None:
     ads = api.loads.create(data_table_id=1, destination_connection_id=1, destination_table="ads", run_policy="daily")
     totals = api.loads.create(data_table_id=3, destination_connection_id=2, destination_table="totals",
@@ -89,7 +90,7 @@ def test_export_round_trip_with_connections(
     env = engine_env(tmp_path)
     init_stack(out, "dev", env)
     # Before the printed commands: the program says which config is missing, in one line, and touches nothing.
-    early = stack_for(out, "dev", env=env, create=False)
+    early = stack_for(out, "dev", env=env, create=False, pulumi_command=pulumi_command)
     early.set_config("improvado:token", auto.ConfigValue(token, secret=True))
     with pytest.raises(auto.CommandError) as refused:
         early.preview(color="never")
@@ -112,7 +113,7 @@ def test_export_round_trip_with_connections(
         "connections.analytics-postgres.schema",
         "analyticsPostgresPassword",
     ]
-    dev = stack_for(out, "dev", env=env, create=False)
+    dev = stack_for(out, "dev", env=env, create=False, pulumi_command=pulumi_command)
     # The credentials as the export says: stack config (the look-ups run in the program's process).
     dev.set_config("improvado:token", auto.ConfigValue(token, secret=True))
     httpx.delete(f"{emulator.url}/_emulator/requests").raise_for_status()
@@ -140,7 +141,7 @@ def test_export_round_trip_with_connections(
     init_stack(out, "prod", prod_env)
     values["connections.local-warehouse.database"] = "warehouse-prod.sqlite3"
     run_printed_commands(printed, out, prod_env, values)
-    prod = stack_for(out, "prod", env=prod_env, create=False)
+    prod = stack_for(out, "prod", env=prod_env, create=False, pulumi_command=pulumi_command)
     prod.set_all_config({"improvado:username": auto.ConfigValue(EMULATOR_USER),
                          "improvado:password": auto.ConfigValue(EMULATOR_PASSWORD, secret=True)})
     result = prod.up(color="never")
@@ -161,7 +162,7 @@ def test_export_round_trip_with_connections(
 
 
 def test_export_with_connections_found_by_title_adopts_the_loads(
-    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str
+    tmp_path: Path, emulator: EmulatorServer, api: ImprovadoClient, token: str, pulumi_command: auto.PulumiCommand
 ) -> None:
     """--connections lookup: connections managed elsewhere; the program finds them, adopts the loads."""
     made = api.loads.create(data_table_id=2, destination_connection_id=1, destination_table="fb", run_policy="hourly")
@@ -170,7 +171,7 @@ def test_export_with_connections_found_by_title_adopts_the_loads(
     assert "--path 'connections." not in printed  # nothing to set: the connection is not declared
     assert 'get_destination_connection(title="Local warehouse", destination_name="sqlite")' \
         in (out / "__main__.py").read_text()
-    stack = stack_for(out, "dev", env=engine_env(tmp_path))
+    stack = stack_for(out, "dev", env=engine_env(tmp_path), pulumi_command=pulumi_command)
     stack.set_config("improvado:token", auto.ConfigValue(token, secret=True))
     httpx.delete(f"{emulator.url}/_emulator/requests").raise_for_status()
 
