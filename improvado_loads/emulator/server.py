@@ -76,10 +76,14 @@ def serve(settings: EmulatorSettings, *, on_listen: Callable[[int], None] | None
 
 
 class _PromptServer(uvicorn.Server):
-    """uvicorn's server that sees :meth:`exit` at once, not at the next tick of its 0.1 s main loop."""
+    """uvicorn's server that sees :meth:`exit` at once, not at the next tick of its 0.1 s main loop.
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    ``on_exit`` runs first in :meth:`exit`: what must let go for the server to stop promptly.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
         super().__init__(config)
+        self._on_exit = on_exit
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
 
@@ -94,6 +98,7 @@ class _PromptServer(uvicorn.Server):
 
     def exit(self) -> None:
         """Ask the server to stop (from any thread)."""
+        self._on_exit()
         self.should_exit = True
         loop, wake = self._loop, self._wake
         if loop is not None and wake is not None:
@@ -115,7 +120,6 @@ class EmulatorServer:
         self._server: _PromptServer | None = None
         self._thread: threading.Thread | None = None
         self._socket: socket.socket | None = None
-        self._emulator: Emulator | None = None
 
     def __repr__(self) -> str:
         return f"EmulatorServer(url={self.url!r}, data_dir={str(self.settings.data_dir)!r})"
@@ -133,7 +137,8 @@ class EmulatorServer:
             timeout_graceful_shutdown=5,
         )
         _quiet_drops()
-        server = _PromptServer(config)
+        # An answer held by an injected latency goes at once when the server is asked to stop.
+        server = _PromptServer(config, on_exit=app.state.emulator.faults.release)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="improvado-emulator", daemon=True
         )
@@ -154,20 +159,17 @@ class EmulatorServer:
         port = sock.getsockname()[1]
         self.url = f"http://{_url_host(self.settings.host)}:{port}"
         self._server, self._thread, self._socket = server, thread, sock
-        self._emulator = app.state.emulator
         return self
 
     def stop(self) -> None:
         """Stop serving and release the data dir (idempotent)."""
         if self._server is None or self._thread is None:
             return
-        if self._emulator is not None:
-            self._emulator.faults.release()  # an answer held by an injected latency goes now
         self._server.exit()
         self._thread.join(timeout=30)
         if self._socket is not None:
             self._socket.close()
-        self._server = self._thread = self._socket = self._emulator = None
+        self._server = self._thread = self._socket = None
 
     def __enter__(self) -> EmulatorServer:
         return self.start()
