@@ -351,13 +351,17 @@ def slow_creates(program: Program) -> int:
     return int(httpx.post(f"{program.emulator_url}/_emulator/faults", json=fault).json()["id"])
 
 
+def up_thirty(program: Program) -> list[str]:
+    """The command line of ``deploy up`` of 30 loads, four at a time."""
+    return [str(SCRIPT), "deploy", "up", "--create", "--yes", "--parallel", "4", *program.configure(THIRTY),
+            "--cwd", str(program.work_dir)]  # fmt: skip
+
+
 def start_up(program: Program) -> subprocess.Popen[str]:
     """``deploy up`` of 30 loads in its own session: its process group is what a terminal's Ctrl-C reaches."""
     return subprocess.Popen(
-        [str(SCRIPT), "deploy", "up", "--create", "--yes", "--parallel", "4", *program.configure(THIRTY),
-         "--cwd", str(program.work_dir)],
-        env={**os.environ, **program.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
+        up_thirty(program), env={**os.environ, **program.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True,
     )  # fmt: skip
 
 
@@ -442,10 +446,8 @@ def test_ctrl_c_typed_at_a_terminal_also_says_how_to_go_on(program: Program, api
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
     proc = subprocess.Popen(
-        [str(SCRIPT), "deploy", "up", "--create", "--yes", "--parallel", "4", *program.configure(THIRTY),
-         "--cwd", str(program.work_dir)],
-        env={**os.environ, **program.env, "TERM": "xterm"}, stdin=follower, stdout=follower, stderr=follower,
-        preexec_fn=own_terminal,
+        up_thirty(program), env={**os.environ, **program.env, "TERM": "xterm"},
+        stdin=follower, stdout=follower, stderr=follower, preexec_fn=own_terminal,
     )  # fmt: skip
     os.close(follower)
     shown = b""
