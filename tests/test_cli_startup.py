@@ -80,9 +80,8 @@ def probe(emulator: EmulatorServer, args: list[str], **env: str) -> dict[str, An
 
 
 @pytest.fixture
-def load_id(emulator: EmulatorServer) -> int:
-    with ImprovadoClient(base_url=emulator.url, token=str(emulator.settings.token)) as client:
-        return client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="startup_t").id
+def load_id(client: ImprovadoClient) -> int:
+    return client.loads.create(data_table_id=1, destination_connection_id=1, destination_table="startup_t").id
 
 
 def test_a_short_lived_command_runs_without_collections_or_plugin_scan(emulator: EmulatorServer, load_id: int) -> None:
