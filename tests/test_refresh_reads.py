@@ -11,6 +11,7 @@ import httpx
 
 from improvado_loads import ImprovadoClient, contract
 from improvado_loads.emulator import EmulatorControl
+from improvado_loads.models import Load
 
 from .conftest import EMULATOR_TOKEN, fresh_provider
 
@@ -39,14 +40,24 @@ class HeldPages(httpx.BaseTransport):
         self.inner.close()
 
 
+def make_loads(client: ImprovadoClient, count: int) -> list[Load]:
+    """``count`` loads of data table 1 into connection 1, tables ``t0``, ``t1``..."""
+    return [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
+            for i in range(count)]
+
+
+def made_requests(control: EmulatorControl) -> list[tuple[str, str]]:
+    """The emulator's requests since the last clear, as (method, path)."""
+    return [(r["method"], r["path"]) for r in control.requests()]
+
+
 def state(load: Any) -> dict[str, Any]:
     return {"data_table_id": load.data_table.id, "destination_connection_id": 1,
             "destination_table": load.destination_table, "run_policy": "manual", "deletion_policy": "delete"}
 
 
 def test_reads_of_many_loads_take_one_list_call_a_page(client: ImprovadoClient, control: EmulatorControl) -> None:
-    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
-             for i in range(LOADS)]
+    loads = make_loads(client, LOADS)
     client.loads.update(loads[0].id, run_policy="weekly")  # drift, seen through the list
     control.clear_requests()
 
@@ -55,22 +66,21 @@ def test_reads_of_many_loads_take_one_list_call_a_page(client: ImprovadoClient, 
 
     assert [int(r.id) for r in results] == [load.id for load in loads]
     assert results[0].outs["run_policy"] == "weekly" and results[1].outs["run_policy"] == "manual"
-    calls = [(r["method"], r["path"]) for r in control.requests()]
+    calls = made_requests(control)
     assert calls == [("GET", contract.LOADS_PATH)] * math.ceil(LOADS / contract.MAX_PAGE_SIZE)
 
 
 def test_a_load_missing_from_the_list_is_confirmed_by_its_own_get(
     client: ImprovadoClient, control: EmulatorControl
 ) -> None:
-    kept, deleted = (client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
-                     for i in range(2))
+    kept, deleted = make_loads(client, 2)
     client.loads.delete(deleted.id)
     control.clear_requests()
 
     provider = fresh_provider(client)
     assert provider.read(str(kept.id), state(kept)).id == str(kept.id)
     assert provider.read(str(deleted.id), state(deleted)).id == ""
-    assert [(r["method"], r["path"]) for r in control.requests()] == [
+    assert made_requests(control) == [
         ("GET", contract.LOADS_PATH), ("GET", contract.load_path(deleted.id)),
         ("GET", f"{contract.DATA_TABLES_PATH}/1")]
 
@@ -85,8 +95,7 @@ def test_a_write_of_the_process_makes_reads_list_again(client: ImprovadoClient, 
 
 def test_a_read_waits_for_its_own_page_only(client: ImprovadoClient, control: EmulatorControl) -> None:
     """The first reads of a refresh are served once their page is in, while the next page is on its way."""
-    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
-             for i in range(LOADS)]
+    loads = make_loads(client, LOADS)
     control.clear_requests()
     transport = HeldPages()
     with ImprovadoClient(base_url=client.base_url, token=EMULATOR_TOKEN, transport=transport) as held_client:
@@ -101,15 +110,14 @@ def test_a_read_waits_for_its_own_page_only(client: ImprovadoClient, control: Em
         for load in loads[1:-1]:  # every other read is served from the pages already in
             provider.read(str(load.id), state(load))
 
-    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", contract.LOADS_PATH)] * 2
+    assert made_requests(control) == [("GET", contract.LOADS_PATH)] * 2
 
 
 def test_a_page_fetched_ahead_is_at_most_one_more_than_the_reads_need(
     client: ImprovadoClient, control: EmulatorControl
 ) -> None:
     """Reads of loads on the first page of a longer list: one page fetched ahead, not the whole list."""
-    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
-             for i in range(2 * contract.MAX_PAGE_SIZE + 1)]
+    loads = make_loads(client, 2 * contract.MAX_PAGE_SIZE + 1)
     control.clear_requests()
     transport = HeldPages()
     transport.release.set()
@@ -124,19 +132,18 @@ def test_a_page_fetched_ahead_is_at_most_one_more_than_the_reads_need(
             if thread.name == "improvado-list-ahead":
                 thread.join(timeout=60)
 
-    assert [(r["method"], r["path"]) for r in control.requests()] == [("GET", contract.LOADS_PATH)] * 2
+    assert made_requests(control) == [("GET", contract.LOADS_PATH)] * 2
 
 
 def test_concurrent_reads_share_one_list(client: ImprovadoClient, control: EmulatorControl) -> None:
     """Four reads at a time, as the engine sends them: each page is fetched once, every load is found."""
-    loads = [client.loads.create(data_table_id=1, destination_connection_id=1, destination_table=f"t{i}")
-             for i in range(LOADS)]
+    loads = make_loads(client, LOADS)
     control.clear_requests()
     provider = fresh_provider(client)
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda load: provider.read(str(load.id), state(load)), loads, timeout=120))
     assert [r.id for r in results] == [str(load.id) for load in loads]
-    calls = [(r["method"], r["path"]) for r in control.requests()]
+    calls = made_requests(control)
     assert calls == [("GET", contract.LOADS_PATH)] * math.ceil(LOADS / contract.MAX_PAGE_SIZE)
 
 
