@@ -1,16 +1,18 @@
-"""A Python as users install the Pulumi provider: a venv with only ``improvado-loads[pulumi]``'s dependencies.
+"""A Python as users install this package: a venv with only the dependencies of one extra.
 
 Users run their programs and the provider processes in a venv made from
 ``requirements.txt`` holding ``improvado-loads[pulumi]`` (see ``examples/``):
 httpx, pydantic, tenacity, pulumi and PyYAML, and nothing of ``[dev]``. That
 matters to the engine benchmark: where click, Rich and Pygments are installed
 (they are in the ``[dev]`` venv), ``import httpx`` imports its own command line
-and them with it, about 47 ms each provider process that no user pays.
+and them with it, about 47 ms each provider process that no user pays. The same holds for the
+command line, installed as ``improvado-loads[cli]`` (Typer, Rich, no click): its
+start-up benchmark runs in ``lean_python(pyproject, "cli")``.
 
 :func:`lean_python` makes that venv once and keeps it under
 ``~/.cache/improvado-loads/`` (``$XDG_CACHE_HOME`` if set), keyed by the
-dependencies' text in ``pyproject.toml`` and the Python version, so a change of
-either makes a new one. The package itself is not installed into it: whoever
+extra, the dependencies' text in ``pyproject.toml`` and the Python version, so a
+change of any makes a new one. The package itself is not installed into it: whoever
 runs that Python puts the source tree on ``PYTHONPATH`` (the benchmark does),
 so it always runs the code of the checkout at hand.
 """
@@ -53,12 +55,12 @@ def _cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "improvado-loads"
 
 
-def lean_python(pyproject: Path, *, log: bool = True) -> Path:
-    """The cached lean venv's ``python`` for ``pyproject`` (made on the first call: needs PyPI)."""
-    wanted = requirements(pyproject)
+def lean_python(pyproject: Path, extra: str = EXTRA, *, log: bool = True) -> Path:
+    """The cached lean venv's ``python`` for ``pyproject``'s ``extra`` (made on the first call: needs PyPI)."""
+    wanted = requirements(pyproject, extra)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     key = hashlib.sha256(json.dumps([version, wanted]).encode()).hexdigest()[:12]
-    venv = _cache_root() / f"bench-venv-py{version}-{key}"
+    venv = _cache_root() / f"bench-venv-{extra}-py{version}-{key}"
     python = venv / "bin" / "python"
     venv.parent.mkdir(parents=True, exist_ok=True)
     # One maker at a time: another benchmark (another worktree) may be making the same venv.
@@ -73,5 +75,5 @@ def lean_python(pyproject: Path, *, log: bool = True) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
                        check=True)  # fmt: skip
-        (venv / _DONE).write_text(json.dumps({"python": version, "requirements": wanted}) + "\n")
+        (venv / _DONE).write_text(json.dumps({"python": version, "extra": extra, "requirements": wanted}) + "\n")
     return python
