@@ -84,6 +84,13 @@ def http_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def default_cas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``SSL_CERT_FILE`` or ``SSL_CERT_DIR``: the client trusts the default CAs (certifi's bundle) only."""
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+
+
+@pytest.fixture
 def loads_of_cas(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every loading of CA certificates into any TLS context (the arguments), from now on."""
     calls: list[dict[str, Any]] = []
@@ -102,9 +109,8 @@ def _list(url: str) -> int:
         return len(client.loads.list().to_list())
 
 
-def test_the_context_is_httpx_default_one_before_and_after_its_cas_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+@pytest.mark.usefixtures("default_cas")
+def test_the_context_is_httpx_default_one_before_and_after_its_cas_load() -> None:
     ours, theirs = DeferredCAContext(), httpx.create_ssl_context()
 
     def settings(context: ssl.SSLContext) -> dict[str, Any]:
@@ -134,11 +140,8 @@ def test_a_plain_http_client_never_loads_certificates(http_url: str, loads_of_ca
     assert loads_of_cas == []
 
 
-def test_an_https_client_verifies_with_the_default_cas(
-    https_url: str, loads_of_cas: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+@pytest.mark.usefixtures("default_cas")
+def test_an_https_client_verifies_with_the_default_cas(https_url: str, loads_of_cas: list[dict[str, Any]]) -> None:
     with pytest.raises(APIConnectionError) as caught:
         _list(https_url)
     assert "CERTIFICATE_VERIFY_FAILED" in repr(caught.value.__cause__)
@@ -179,11 +182,8 @@ def test_the_cas_load_once_for_many_connections(https_url: str, certificate: tup
     assert len(loads_of_cas) == 1
 
 
-def test_an_untrusted_certificate_is_said_at_once_not_retried(
-    https_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+@pytest.mark.usefixtures("default_cas")
+def test_an_untrusted_certificate_is_said_at_once_not_retried(https_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     slept: list[float] = []
     monkeypatch.setattr("time.sleep", slept.append)  # a retry would wait first
     with ImprovadoClient(base_url=https_url, token="t0ken-tls") as client:  # the default budget: 9 attempts
@@ -195,16 +195,13 @@ def test_an_untrusted_certificate_is_said_at_once_not_retried(
     assert "t0ken-tls" not in str(caught.value)
 
 
-def test_the_command_line_says_an_untrusted_certificate_in_one_line(
-    https_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("default_cas")
+def test_the_command_line_says_an_untrusted_certificate_in_one_line(https_url: str) -> None:
     from typer.testing import CliRunner
 
     from improvado_loads.cli import app
     from tests.conftest import cli_env
 
-    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     env = cli_env(https_url, "t0ken-tls")
     result = CliRunner().invoke(app, ["loads", "list"], env=env, prog_name="improvado-loads")
     lines = [line for line in result.output.splitlines() if line.strip()]
