@@ -87,7 +87,9 @@ class RetryPolicy:
 
     #: 9 attempts, waits capped at 4 s: under a third of requests failing (5xx, 429, lost
     #: answers) an ``up`` of 30 loads converges in one run (tests/engine/test_faults_converge.py),
-    #: and an API that keeps failing is given up after about 15 s (a refused connection at once).
+    #: and an API that keeps failing is given up after about 15 s of waits between attempts (a
+    #: refused connection at once). The attempts' own time adds to that: a host that never answers
+    #: a connect costs the connect timeout (10 s) each time, about 100 s in all.
     max_retries: int = 8
     backoff_base: float = 0.5
     backoff_max: float = 4.0
