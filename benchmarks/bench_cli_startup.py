@@ -63,6 +63,8 @@ if __name__ == '__main__':
     sys.exit(main())
 """
 FLOOR = "import httpx, pydantic"
+LIST = "improvado-loads loads list"
+LEAST = "reference: libraries' least for loads list"
 MODEL_FLOOR = "import httpx, pydantic\nclass M(pydantic.BaseModel):\n    id: int\nM.model_validate({'id': 1})"
 #: The floor's imports run as the command line runs a short-lived command (collector paused, heap
 #: frozen at exit, no pydantic plugin scan): the start of LIBRARY_FLOOR and of every ``--pieces`` program.
@@ -168,9 +170,9 @@ def main() -> None:
         commands = {
             "improvado-loads --help": [str(script), "--help"],
             "improvado-loads --version": [str(script), "--version"],
-            "improvado-loads loads list": [str(script), "loads", "list"],
+            LIST: [str(script), "loads", "list"],
             "reference: bare import + one pydantic model": [python, "-c", MODEL_FLOOR],
-            "reference: libraries' least for loads list": [python, "-c", library_floor],
+            LEAST: [python, "-c", library_floor],
             **(pieces(python) if args.pieces else {}),
         }
         wall(floor, env)  # warm the file system caches once
@@ -206,6 +208,8 @@ def main() -> None:
             f"{ratio_cpu:4.2f}x   goal <= {GOAL}x (wall): {verdict if name in heavy else '-'};  "
             f"heavy imports: {imported}"
         )
+    ours = statistics.median(run[0] for run in times[LIST]) - statistics.median(run[0] for run in times[LEAST])
+    print(f"this package's own share of loads list (loads list - the libraries' least): {ours * 1000:.1f} ms wall")
 
 
 if __name__ == "__main__":
