@@ -58,15 +58,24 @@ class APIConnectionError(ImprovadoError):
 
     ``refused`` is true when the connection was refused (nothing listens at the
     API URL), ``untrusted_certificate`` when the server's TLS certificate was not
-    verified: both are said at once, without retrying.
+    verified: both are said at once, without retrying. ``unreachable`` is true when
+    the host never answered the connection attempts (connect timeouts, see
+    :attr:`~improvado_loads.RetryPolicy.connect_timeouts`).
     """
 
     def __init__(
-        self, message: str, *, refused: bool = False, untrusted_certificate: bool = False, **kw: Any
+        self,
+        message: str,
+        *,
+        refused: bool = False,
+        untrusted_certificate: bool = False,
+        unreachable: bool = False,
+        **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
         self.refused = refused
         self.untrusted_certificate = untrusted_certificate
+        self.unreachable = unreachable
 
 
 class InvalidRequestError(ImprovadoError):

@@ -1,8 +1,11 @@
-"""A refused connection is said at once; a throttled or failing token exchange is waited out and retried.
+"""A refused connection is said at once, an unanswered one after 3 connect timeouts; a throttled or
+failing token exchange is waited out and retried.
 
 A connection refused on loopback means nothing listens at the API URL: retrying it 9 times only makes
-the user wait. A 429 (or a 5xx) from ``POST /api/v3/token`` says nothing about the credentials: the
-client waits for ``Retry-After`` and tries again within its budget, as for any other request.
+the user wait. A host that never answers a connect (a wrong address, a firewall dropping it) would
+cost the connect timeout 9 times over: 3 in a row are taken as the answer. A 429 (or a 5xx) from
+``POST /api/v3/token`` says nothing about the credentials: the client waits for ``Retry-After`` and
+tries again within its budget, as for any other request.
 """
 
 from __future__ import annotations
@@ -78,6 +81,96 @@ def test_a_dropped_answer_is_still_retried() -> None:
                          transport=httpx.MockTransport(answer)) as client:
         assert client.data_tables.get(1).id == 1
     assert len(calls) == 2
+
+
+@pytest.fixture
+def silent_url() -> Iterator[str]:
+    """A loopback URL whose connections are never answered: its listen queue is full, so Linux drops
+    every further SYN and a connect waits for its timeout, as with a firewall or a wrong address."""
+    queued: list[socket.socket] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        address = listener.getsockname()
+        try:
+            for _ in range(8):  # fill the queue until a connect times out (bounded)
+                try:
+                    queued.append(socket.create_connection(address, timeout=0.3))
+                except TimeoutError:
+                    break
+            else:
+                pytest.fail("the listen queue never filled")
+            yield f"http://{address[0]}:{address[1]}"
+        finally:
+            for sock in queued:
+                sock.close()
+
+
+SILENT_TIMEOUT = httpx.Timeout(5.0, connect=0.2)
+QUICK_WAITS = RetryPolicy(backoff_base=0.001, backoff_max=0.002)  # the default budget: 9 attempts, 3 timeouts
+
+
+def test_a_host_that_never_answers_a_connect_is_given_up_after_three_timeouts(
+    silent_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="improvado_loads")
+    silent = ImprovadoClient(base_url=silent_url, token="t0ken-silent", timeout=SILENT_TIMEOUT, retry=QUICK_WAITS)
+    with silent as client:
+        with pytest.raises(APIConnectionError) as failed:
+            client.loads.get(1)
+        retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+        assert len(retries) == 2 and all("ConnectTimeout" in line for line in retries), retries
+        caplog.clear()
+        with pytest.raises(APIConnectionError) as create_failed:  # a create is resent: it never arrived
+            client.loads.create(**ADS)
+        assert len([r for r in caplog.records if "retrying" in r.getMessage()]) == 2
+    for error in (failed.value, create_failed.value):
+        assert error.unreachable and not error.refused and not error.untrusted_certificate
+        assert f"cannot connect to {silent_url}: the host did not answer within the connect timeout (0.2 s), " \
+               "after 3 attempts (is the API URL right" in str(error)
+        assert "t0ken-silent" not in str(error)
+
+
+def test_a_connect_timeout_streak_is_broken_by_any_other_answer() -> None:
+    script: list[str | int] = ["timeout", "timeout", 503, "timeout", "timeout", 200]
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        outcome = script[len(sent)]
+        sent.append(str(outcome))
+        if outcome == "timeout":
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return httpx.Response(int(outcome), json={"id": 1, "title": "t"})
+
+    with ImprovadoClient(base_url="http://api.test", token="t", retry=QUICK_WAITS,
+                         transport=httpx.MockTransport(answer)) as client:
+        assert client.data_tables.get(1).id == 1
+    assert sent == ["timeout", "timeout", "503", "timeout", "timeout", "200"]
+    sent.clear()
+    with ImprovadoClient(base_url="http://api.test", token="t", retry=replace(QUICK_WAITS, connect_timeouts=0),
+                         transport=httpx.MockTransport(answer)) as client:
+        script[:] = ["timeout"] * 9
+        with pytest.raises(APIConnectionError, match="after 9 attempts") as failed:
+            client.data_tables.get(1)  # no streak limit: the whole budget of 9 attempts
+    assert failed.value.unreachable and len(sent) == 9
+
+
+def test_the_cli_says_an_unreachable_host_in_one_error_line(silent_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from improvado_loads.cli import app
+    from tests.conftest import cli_env
+
+    made = ImprovadoClient.from_env.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(ImprovadoClient, "from_env", classmethod(
+        lambda cls, **kw: made(cls, **kw, timeout=SILENT_TIMEOUT, retry=QUICK_WAITS)))  # no 10 s connects here
+    result = CliRunner().invoke(app, ["loads", "list"], env=cli_env(silent_url, "t0ken-silent"),
+                                prog_name="improvado-loads")
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1, result.output
+    assert errors == [f"error: cannot connect to {silent_url}: the host did not answer within the connect "
+                      "timeout (0.2 s), after 3 attempts (is the API URL right and the host reachable from here?)"]
+    assert "t0ken-silent" not in result.output and "Traceback" not in result.output
 
 
 def test_a_throttled_token_exchange_waits_for_retry_after_then_succeeds() -> None:

@@ -307,7 +307,7 @@ def describe(exc: ImprovadoError) -> str:
         if exc.refused:
             where = _target["base_url"] or "the API URL"
             return f"cannot connect to {where}: connection refused (is the API URL right and the service running?)"
-        if exc.untrusted_certificate:
+        if exc.untrusted_certificate or exc.unreachable:
             return exc.message.partition(": ")[2]  # the message without its request line
         cause = exc.__cause__
         reason = f" ({type(cause).__name__}: {cause})" if cause is not None else ""

@@ -123,8 +123,9 @@ class HTTPCore:
         """
         path = httpx.URL(url).path if url.startswith("http") else url
         lost = False
+        retrying = self.retry.retrying(idempotent=idempotent, recoverable=recover is not None)
         try:
-            for attempt in self.retry.retrying(idempotent=idempotent, recoverable=recover is not None):
+            for attempt in retrying:
                 with attempt:
                     if lost and recover is not None:
                         found = recover()
@@ -174,6 +175,18 @@ class HTTPCore:
                     method=method,
                     path=path,
                     untrusted_certificate=True,
+                ) from exc
+            if isinstance(exc, httpx.ConnectTimeout):
+                tries = int(retrying.statistics.get("attempt_number", 1))
+                each = self._http.timeout.connect
+                raise APIConnectionError(
+                    f"{method} {path}: cannot connect to {self.base_url}: the host did not answer within "
+                    + (f"the connect timeout ({each:g} s)" if each is not None else "the system's connect timeout")
+                    + f", after {tries} attempt{'s' if tries > 1 else ''} "
+                    "(is the API URL right and the host reachable from here?)",
+                    method=method,
+                    path=path,
+                    unreachable=True,
                 ) from exc
             raise APIConnectionError(
                 f"{method} {path}: no complete answer from {self.base_url} ({type(exc).__name__}: {exc})",

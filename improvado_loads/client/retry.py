@@ -88,12 +88,16 @@ class RetryPolicy:
     #: 9 attempts, waits capped at 4 s: under a third of requests failing (5xx, 429, lost
     #: answers) an ``up`` of 30 loads converges in one run (tests/engine/test_faults_converge.py),
     #: and an API that keeps failing is given up after about 15 s of waits between attempts (a
-    #: refused connection at once). The attempts' own time adds to that: a host that never answers
-    #: a connect costs the connect timeout (10 s) each time, about 100 s in all.
+    #: refused connection at once).
     max_retries: int = 8
     backoff_base: float = 0.5
     backoff_max: float = 4.0
     retry_after_max: float = 60.0
+    #: Connect timeouts in a row after which the host is taken as unreachable (a wrong address, or
+    #: a firewall dropping the connection) and the request given up: each costs the client's connect
+    #: timeout (10 s by default), so about 30 s, where the whole budget would take about 100 s.
+    #: 0: no limit of its own (``max_retries`` still applies).
+    connect_timeouts: int = 3
 
     def retrying(self, *, idempotent: bool, recoverable: bool = False) -> Retrying:
         """A tenacity loop.
@@ -136,10 +140,20 @@ class RetryPolicy:
             sleep = max(sleep, hinted(exc) or 0.0)
             logger.warning("retrying after %s (attempt %d, in %.2fs)", what, state.attempt_number, sleep)
 
+        budget = stop_after_attempt(self.max_retries + 1)
+        timeouts_in_a_row = 0
+
+        def stop(state: RetryCallState) -> bool:  # called once after each failed attempt
+            nonlocal timeouts_in_a_row
+            exc = state.outcome.exception() if state.outcome else None
+            timeouts_in_a_row = timeouts_in_a_row + 1 if isinstance(exc, httpx.ConnectTimeout) else 0
+            unreachable = 0 < self.connect_timeouts <= timeouts_in_a_row
+            return unreachable or bool(budget(state))
+
         return Retrying(
             retry=retry_if_exception(should_retry),
             wait=wait,
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=stop,
             before_sleep=log,
             reraise=True,
         )
