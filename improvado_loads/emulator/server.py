@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import uvicorn
 from fastapi import FastAPI
@@ -62,7 +62,7 @@ def serve(settings: EmulatorSettings, *, on_listen: Callable[[int], None] | None
     emulator: Emulator = app.state.emulator
     config = uvicorn.Config(app, log_level="info", lifespan="on", timeout_graceful_shutdown=5)
     _quiet_drops()
-    server = uvicorn.Server(config)
+    server = _PromptServer(config, on_exit=emulator.faults.release)
     if on_listen is not None:
         on_listen(sock.getsockname()[1])
     try:
@@ -78,7 +78,9 @@ def serve(settings: EmulatorSettings, *, on_listen: Callable[[int], None] | None
 class _PromptServer(uvicorn.Server):
     """uvicorn's server that sees :meth:`exit` at once, not at the next tick of its 0.1 s main loop.
 
-    ``on_exit`` runs first in :meth:`exit`: what must let go for the server to stop promptly.
+    ``on_exit`` runs first in :meth:`exit` and in the handler of Ctrl+C and SIGTERM: what must let
+    go for the server to stop promptly (a request held by an injected latency would otherwise be
+    cut off after the graceful-shutdown timeout, 5 s later).
     """
 
     def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
@@ -95,6 +97,11 @@ class _PromptServer(uvicorn.Server):
             counter = (counter + 1) % 864000
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 0.1)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Ctrl+C or SIGTERM: let go (``on_exit``: it only sets an event, safe in a signal handler), then stop."""
+        self._on_exit()
+        super().handle_exit(sig, frame)
 
     def exit(self) -> None:
         """Ask the server to stop (from any thread)."""
