@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +60,20 @@ def cli_env(url: str, token: str, unset: tuple[str, ...] = CREDENTIAL_VARS) -> d
     values: dict[str, str | None] = dict.fromkeys(unset)
     values.update({"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": token, "COLUMNS": "200"})
     return values
+
+
+def wait_until_serving(process: subprocess.Popen[str], url: str, seconds: float = 30.0) -> None:
+    """Wait (bounded) until the ``emulator serve`` ``process`` answers its health check at ``url``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        assert process.poll() is None, process.communicate()
+        try:
+            if httpx.get(f"{url}/_emulator/health").is_success:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the emulator did not start"
+        time.sleep(0.1)
 
 
 class FakeTime:

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from improvado_loads.emulator import EmulatorServer, EmulatorSettings
 from improvado_loads.emulator.datadir_lock import DataDirBusy
 from improvado_loads.emulator.listen import ListenError, bind, is_loopback
 from improvado_loads.emulator.runner import INTERRUPTED
+from tests.conftest import wait_until_serving
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
 SECRET_VARS = ("IMPROVADO_EMULATOR_TOKEN", "IMPROVADO_EMULATOR_PASSWORD", "IMPROVADO_EMULATOR_POSTGRES_DSN")
@@ -142,16 +142,7 @@ def test_secrets_come_from_the_environment_or_a_file_and_stay_out_of_ps(tmp_path
         env=_env(IMPROVADO_EMULATOR_TOKEN=token), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.communicate()
-            try:
-                if httpx.get(f"{url}/_emulator/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not start"
-            time.sleep(0.1)
+        wait_until_serving(process, url)
         cmdline = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode()
         assert token not in cmdline and password not in cmdline
         assert httpx.get(f"{url}/api/v3/data-tables", headers={"Authorization": f"Bearer {token}"}).is_success

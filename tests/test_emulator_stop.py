@@ -19,6 +19,7 @@ import httpx
 
 from improvado_loads import contract
 from improvado_loads.emulator import EmulatorControl, EmulatorServer
+from tests.conftest import wait_until_serving
 
 SCRIPT = Path(sys.executable).parent / "improvado-loads"
 TOKEN = "stop-token"
@@ -65,16 +66,7 @@ def test_sigterm_to_emulator_serve_lets_an_answer_held_by_a_latency_go(tmp_path:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:  # bounded: until the emulator answers its health check
-            assert process.poll() is None, process.communicate()
-            try:
-                if httpx.get(f"{url}/_emulator/health").is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not start"
-            time.sleep(0.1)
+        wait_until_serving(process, url)
         with EmulatorControl(url) as control, httpx.Client(
             base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}
         ) as http:
