@@ -37,7 +37,6 @@ The load average is printed before and after.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import resource
 import statistics
@@ -144,10 +143,10 @@ def main() -> None:
     parser.add_argument("--python", help="the Python to run everything with (default: a cached venv with only "
                         "improvado-loads[cli]'s dependencies, as users install the command line)")  # fmt: skip
     args = parser.parse_args()
-    from benchmarks.lean_python import lean_python  # importable once __main__ put ROOT on sys.path
+    from benchmarks.lean_python import checkout_env, lean_python  # importable once __main__ put ROOT on sys.path
 
     python = args.python or str(lean_python(ROOT / "pyproject.toml", "cli"))
-    compileall.compile_dir(str(ROOT / "improvado_loads"), quiet=1)
+    checkout = checkout_env(python, ROOT, "improvado_loads")
     load_before = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as tmp, EmulatorServer(
@@ -163,7 +162,7 @@ def main() -> None:
             **os.environ,
             "IMPROVADO_API_URL": server.url,
             "IMPROVADO_API_TOKEN": TOKEN,
-            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            **checkout,
         }
         library_floor = LIBRARY_FLOOR.format(url=server.url + contract.LOADS_PATH, token=TOKEN)
         floor = [python, "-c", FLOOR]

@@ -150,9 +150,7 @@ def make_stack(base: Path, name: str, stack_name: str, program: str, env: dict[s
     (work / "__main__.py").write_text(program)
     state = base / f"state-{name}"
     state.mkdir()
-    # PYTHONPATH: the program and the floor's provider process import benchmarks.noop_provider.
-    stack_env = {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": "bench",
-                 "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])), **env}
+    stack_env = {"PULUMI_BACKEND_URL": state.as_uri(), "PULUMI_CONFIG_PASSPHRASE": "bench", **env}
     return stack_for(work, stack_name, env=stack_env)
 
 
@@ -197,15 +195,16 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def measure(n: int, repeat: int, base: Path, python: str, chosen: list[str]) -> None:
+def measure(n: int, repeat: int, base: Path, python: str, checkout: dict[str, str], chosen: list[str]) -> None:
     """The chosen steps for N loads and N floor resources, ``repeat`` times; print medians and calls.
 
-    ``python`` runs the provider processes of both stacks; a step not chosen is skipped, except
+    ``python`` runs the provider processes of both stacks, with ``checkout`` (:func:`checkout_env`:
+    they import this checkout, the floor's ``benchmarks.noop_provider`` too); a step not chosen is skipped, except
     creating, which every other step needs, and destroying, so the next round starts from an
     empty workspace (both run, unprinted).
     """
     with emulator_process(base / "emulator") as url, EmulatorControl(url) as control:
-        provider_env = {"PULUMI_PYTHON_CMD": python}
+        provider_env = {"PULUMI_PYTHON_CMD": python, **checkout}
         api_env = {"IMPROVADO_API_URL": url, "IMPROVADO_API_TOKEN": TOKEN, **provider_env}
         times: dict[str, dict[str, list[tuple[float, float]]]] = {name: {"loads": [], "floor": []} for name in GOALS}
         calls: dict[str, list[dict[str, Any]]] = {}
@@ -244,13 +243,10 @@ def main() -> None:
     parser.add_argument("--python", help="the Python of the provider processes (default: a cached venv with only "
                         "improvado-loads[pulumi] installed, made on first use)")
     args = parser.parse_args()
-    from benchmarks.lean_python import lean_python  # importable once __main__ put ROOT on sys.path
+    from benchmarks.lean_python import checkout_env, lean_python  # importable once __main__ put ROOT on sys.path
 
     python = args.python or str(lean_python(ROOT / "pyproject.toml"))
-    # Bytecode for the sources the provider processes import from this checkout (pip compiles what it
-    # installs; under PYTHONDONTWRITEBYTECODE every provider process would compile them again).
-    subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "improvado_loads"), str(ROOT / "benchmarks")],
-                   check=True)  # fmt: skip
+    checkout = checkout_env(python, ROOT, "improvado_loads", "benchmarks")
     load = os.getloadavg()
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
@@ -258,7 +254,7 @@ def main() -> None:
     chosen = [STEP_NAMES[step] for step in args.steps]
     for n in args.loads:
         with tempfile.TemporaryDirectory(prefix=f"bench-engine-{n}-") as tmp:
-            measure(n, args.repeat, Path(tmp), python, chosen)
+            measure(n, args.repeat, Path(tmp), python, checkout, chosen)
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

@@ -12,8 +12,8 @@ start-up benchmark runs in ``lean_python(pyproject, "cli")``.
 :func:`lean_python` makes that venv once and keeps it under
 ``~/.cache/improvado-loads/`` (``$XDG_CACHE_HOME`` if set), keyed by the
 extra, the dependencies' text in ``pyproject.toml`` and the Python version, so a
-change of any makes a new one. The package itself is not installed into it: whoever
-runs that Python puts the source tree on ``PYTHONPATH`` (the benchmark does),
+change of any makes a new one. The package itself is not installed into it: :func:`checkout_env` readies the
+checkout for that Python (bytecode compiled, the source tree on ``PYTHONPATH``),
 so it always runs the code of the checkout at hand.
 """
 
@@ -33,7 +33,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - the project's machines run 3.11
     import tomli as tomllib
 
-__all__ = ["EXTRA", "lean_python", "requirements"]
+__all__ = ["EXTRA", "checkout_env", "lean_python", "requirements"]
 
 #: The extra users install for the provider (``examples/*/requirements.txt``).
 EXTRA = "pulumi"
@@ -77,3 +77,14 @@ def lean_python(pyproject: Path, extra: str = EXTRA, *, log: bool = True) -> Pat
                        check=True)  # fmt: skip
         (venv / _DONE).write_text(json.dumps({"python": version, "extra": extra, "requirements": wanted}) + "\n")
     return python
+
+
+def checkout_env(python: str, root: Path, *packages: str) -> dict[str, str]:
+    """Ready ``python`` to run ``root``'s ``packages`` as an installed copy runs; the variable it needs.
+
+    Their bytecode is compiled first, as ``pip install`` compiles what it installs (under
+    ``PYTHONDONTWRITEBYTECODE`` every process would compile the sources again), and the
+    returned ``PYTHONPATH`` puts ``root`` first, before any the caller already has.
+    """
+    subprocess.run([python, "-m", "compileall", "-q", *(str(root / package) for package in packages)], check=True)
+    return {"PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
