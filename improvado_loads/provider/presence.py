@@ -17,7 +17,7 @@ engine fails the step loudly and changes no state.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from improvado_loads.errors import NotFoundError
 from improvado_loads.provider.errors import ProviderError
@@ -26,14 +26,17 @@ from improvado_loads.provider.props import as_int
 if TYPE_CHECKING:  # the client (httpx) is loaded only when a call is made
     from improvado_loads.client import ImprovadoClient
 
-__all__ = ["UncertainAbsenceError", "absence_doubt", "confirm_gone"]
+__all__ = ["Doubt", "UncertainAbsenceError", "absence_doubt", "confirm_gone"]
+
+#: Why a 404 is not proof of absence (see :func:`absence_doubt`).
+Doubt = Literal["other workspace", "unseen"]
 
 
 class UncertainAbsenceError(ProviderError):
     """A load answered 404 but these credentials may not see its workspace: nothing is changed."""
 
 
-def absence_doubt(client: ImprovadoClient, recorded: int | None, probe_data_table_id: int | None) -> str | None:
+def absence_doubt(client: ImprovadoClient, recorded: int | None, probe_data_table_id: int | None) -> Doubt | None:
     """Why a 404 to ``client`` is not proof that a thing recorded in ``recorded``'s workspace is gone, or None.
 
     ``"other workspace"``: the state records a workspace other than the configured one.
