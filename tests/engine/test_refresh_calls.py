@@ -1,4 +1,5 @@
-"""``pulumi refresh`` through the real engine reads every load from one list call (per 100 loads)."""
+"""Through the real engine: ``pulumi refresh`` reads every load from one list call (per 100 loads), and a
+preview of an unchanged stack makes no API call at all."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ LOADS = {
 }
 
 
-def test_refresh_lists_once_and_confirms_a_missing_load_by_its_own_get(
+def test_preview_calls_nothing_and_refresh_lists_once_and_confirms_a_missing_load_by_its_own_get(
     deployment: Deployment, api: ImprovadoClient
 ) -> None:
     deployment.configure(loads=LOADS)
     deployment.up()
+    deployment.clear_requests()
+    assert deployment.preview().change_summary == {"same": 13}  # the 12 loads and the stack
+    assert deployment.requests() == []
     before = deployment.resources()
     ids = sorted(int(r["outputs"]["load_id"]) for r in before)
     inputs_before = {r["outputs"]["load_id"]: r["inputs"] for r in before}
